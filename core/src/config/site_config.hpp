@@ -5,6 +5,7 @@
 // key came from, its JSON Pointer and the reason.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -15,30 +16,40 @@
 namespace stox::core::config {
 
 struct ConfigError {
-    std::string file;     ///< the file the value came from ("" if unknown)
-    std::string pointer;  ///< JSON Pointer ("/sip/listen/0")
+    std::string file;    ///< the file the value came from ("" if unknown)
+    std::string pointer; ///< JSON Pointer ("/sip/listen/0"); "" for the whole file
     std::string message;
-    /// "FILE: /pointer: message"
+    /// 1-based line and column (in characters) of a JSON syntax error: where the parser noticed
+    /// it, i.e. the last character of the offending token. 0 = not a syntax error.
+    std::size_t line = 0;
+    std::size_t column = 0;
+    /// "FILE: /pointer: message"; "FILE:LINE:COLUMN: message" for syntax errors; parts that are
+    /// empty (no file, root pointer) are left out.
     [[nodiscard]] std::string to_string() const;
 };
 
 struct SiteConfig {
     nlohmann::json doc;                       ///< merged, validated, defaults applied
     std::vector<std::filesystem::path> files; ///< main file then fragments, in merge order
-    /// Which file last set each pointer (for error messages about plugin sections).
+    /// Which file last set `pointer` or its nearest ancestor that a file set (values filled in
+    /// from defaults belong to the file holding their parent); "" when there are no files.
     [[nodiscard]] std::string source_of(const std::string& pointer) const;
-    std::vector<std::pair<std::string, std::string>> provenance; ///< pointer -> file
+    std::vector<std::pair<std::string, std::string>> provenance; ///< pointer -> file, sorted
 };
 
 struct LoadResult {
-    std::optional<SiteConfig> config;  ///< set only when there are no errors
+    std::optional<SiteConfig> config; ///< set only when there are no errors
     std::vector<ConfigError> errors;
 };
 
 /// The site schema shipped with the core (compiled in from schemas/stoxgw-1.schema.json).
 const nlohmann::json& site_schema();
 
-/// Loads `file`, then every *.json in `fragments_dir` (if given and present) in name order.
+/// Loads `file`, then every *.json in the fragments directory in name order (byte order of the
+/// file names; names starting with '.' and anything not a regular *.json file are ignored).
+/// `fragments_dir` unset means default_fragments_dir(file), which may be absent; a directory
+/// given explicitly must exist. Syntax errors of every file are reported (and stop there);
+/// otherwise every schema error of the merged document is reported.
 LoadResult load_site_config(const std::filesystem::path& file,
                             const std::optional<std::filesystem::path>& fragments_dir);
 
@@ -49,7 +60,9 @@ LoadResult load_site_config_text(const std::string& text, const std::string& nam
 std::filesystem::path default_fragments_dir(const std::filesystem::path& file);
 
 /// Markdown reference of every key of a schema (docs/config.md is generated from this; a test
-/// checks the committed file matches).
+/// checks the committed file matches): the title, the schema's "x-doc-intro" lines, then one
+/// section per object with a table of key | type | default | allowed values | description, keys
+/// written as dotted paths ("xmpp.component.port").
 std::string render_config_reference(const nlohmann::json& schema, const std::string& title);
 
 } // namespace stox::core::config
