@@ -10,9 +10,9 @@
 namespace stox::core {
 
 struct AppOptions {
-    std::optional<std::filesystem::path> config_file;  ///< default: STOX_DEFAULT_CONFIG
-    std::optional<std::filesystem::path> config_dir;   ///< default: conf.d next to config_file
-    std::vector<std::filesystem::path> plugin_paths;   ///< added to the config's plugin_path
+    std::optional<std::filesystem::path> config_file; ///< default: STOX_DEFAULT_CONFIG
+    std::optional<std::filesystem::path> config_dir;  ///< default: conf.d next to config_file
+    std::vector<std::filesystem::path> plugin_paths;  ///< added to the config's plugin_path
 };
 
 /// `stoxgw run`: runs until SIGINT/SIGTERM; returns the exit code.

@@ -84,15 +84,20 @@ int cmd_map_address(const po::variables_map& vm) {
 
     if (auto scheme = uri_scheme_of(address)) {
         if (vm.count("scheme") && vm["scheme"].as<std::string>() != *scheme)
-            return usage_error("--scheme applies to a JID; the URI already has scheme '" +
-                               *scheme + "'");
+            return usage_error("--scheme applies to a JID; the URI already has scheme '" + *scheme +
+                               "'");
         sdk::UriRole role = sdk::UriRole::To;
         std::string r = vm["role"].as<std::string>();
-        if (r == "request-uri") role = sdk::UriRole::RequestUri;
-        else if (r == "to") role = sdk::UriRole::To;
-        else if (r == "from") role = sdk::UriRole::From;
-        else if (r == "contact") role = sdk::UriRole::Contact;
-        else return usage_error("unknown --role '" + r + "' (request-uri|to|from|contact)");
+        if (r == "request-uri")
+            role = sdk::UriRole::RequestUri;
+        else if (r == "to")
+            role = sdk::UriRole::To;
+        else if (r == "from")
+            role = sdk::UriRole::From;
+        else if (r == "contact")
+            role = sdk::UriRole::Contact;
+        else
+            return usage_error("unknown --role '" + r + "' (request-uri|to|from|contact)");
         auto jid = mapper.to_jid(address, role);
         if (!jid) return invalid("cannot map '" + address + "': " + jid.status().message());
         std::cout << *jid << '\n';
@@ -112,7 +117,8 @@ int cmd_map_error(const po::variables_map& vm) {
     if (!vm.count("arg")) return usage_error("map-error needs a CODE or CONDITION");
     const auto& args = vm["arg"].as<std::vector<std::string>>();
     if (args.size() != 1) return usage_error("map-error takes exactly one CODE or CONDITION");
-    if (vm.count("bare") && vm.count("full")) return usage_error("--bare and --full exclude each other");
+    if (vm.count("bare") && vm.count("full"))
+        return usage_error("--bare and --full exclude each other");
     const std::string& in = args[0];
     ErrorMapperImpl mapper;
 
@@ -123,7 +129,8 @@ int cmd_map_error(const po::variables_map& vm) {
             return usage_error("--bare/--full apply to an XMPP condition, not a SIP code");
         if (in.size() != 3) return invalid("'" + in + "' is not a SIP response code (100-699)");
         int code = std::stoi(in);
-        if (code < 100 || code > 699) return invalid("'" + in + "' is not a SIP response code (100-699)");
+        if (code < 100 || code > 699)
+            return invalid("'" + in + "' is not a SIP response code (100-699)");
         if (code < 300)
             return invalid("SIP " + in + " is not an error: RFC 7247 section 7 maps only 3xx-6xx");
         sdk::XmppError e = mapper.sip_to_xmpp(code, {}, {});
@@ -131,7 +138,8 @@ int cmd_map_error(const po::variables_map& vm) {
         return kExitOk;
     }
     if (!is_known_condition(in))
-        return invalid("'" + in + "' is neither a SIP response code nor an RFC 6120 stanza error condition");
+        return invalid("'" + in +
+                       "' is neither a SIP response code nor an RFC 6120 stanza error condition");
     sdk::XmppToSipContext ctx;
     ctx.target = vm.count("full") ? sdk::TargetKind::Full : sdk::TargetKind::Bare;
     sdk::XmppError e;
@@ -188,8 +196,9 @@ int run_cli(int argc, char** argv) {
         if (command == "map-address") return cmd_map_address(vm);
         if (command == "map-error") return cmd_map_error(vm);
 
-        if (vm.count("arg")) return usage_error("unexpected argument '" +
-                                                vm["arg"].as<std::vector<std::string>>()[0] + "'");
+        if (vm.count("arg"))
+            return usage_error("unexpected argument '" +
+                               vm["arg"].as<std::vector<std::string>>()[0] + "'");
         AppOptions app;
         if (vm.count("config")) app.config_file = vm["config"].as<std::string>();
         if (vm.count("config-dir")) app.config_dir = vm["config-dir"].as<std::string>();

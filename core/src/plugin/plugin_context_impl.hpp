@@ -5,11 +5,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "bus/event_bus.hpp"
 #include "bus/plugin_strand.hpp"
 #include "config/config_view.hpp"
+#include "plugin/strand_bound_services.hpp"
 #include "runtime/log_sink.hpp"
 #include "stox/sdk/context.hpp"
 #include "stox/sdk/unstable/asio.hpp"
@@ -49,9 +51,12 @@ public:
     [[nodiscard]] const sdk::AddressMapper& addresses() const noexcept override {
         return services_.addresses;
     }
-    [[nodiscard]] const sdk::ErrorMapper& errors() const noexcept override { return services_.errors; }
-    sdk::SipService& sip() noexcept override { return services_.sip; }
-    sdk::XmppService& xmpp() noexcept override { return services_.xmpp; }
+    [[nodiscard]] const sdk::ErrorMapper& errors() const noexcept override {
+        return services_.errors;
+    }
+    /// The shared services, with completions re-posted onto this plugin's strand.
+    sdk::SipService& sip() noexcept override { return sip_; }
+    sdk::XmppService& xmpp() noexcept override { return xmpp_; }
     sdk::Status on_sip_request(sdk::SipRequestHandler handler) noexcept override;
     sdk::Status on_stanza(sdk::StanzaHandler handler) noexcept override;
     void set_status(sdk::HealthLevel level, std::string message) noexcept override;
@@ -64,8 +69,9 @@ public:
     /// Cancels handlers and closes the strand (timers cancelled); called before Plugin::stop().
     void revoke() noexcept;
     [[nodiscard]] std::shared_ptr<PluginStrand> plugin_strand() const { return strand_; }
-    [[nodiscard]] sdk::HealthLevel health() const noexcept { return health_; }
-    [[nodiscard]] const std::string& health_message() const noexcept { return health_message_; }
+    /// Last set_status() (set on the plugin's strand, read from any thread).
+    [[nodiscard]] sdk::HealthLevel health() const noexcept;
+    [[nodiscard]] std::string health_message() const;
 
 private:
     std::string id_;
@@ -74,8 +80,11 @@ private:
     config::JsonConfigView config_;
     TaggedLogger logger_;
     PluginBus bus_;
+    StrandBoundSipService sip_;
+    StrandBoundXmppService xmpp_;
     bool claims_sip_;
     bool claims_xmpp_;
+    mutable std::mutex health_mu_;
     sdk::HealthLevel health_ = sdk::HealthLevel::Ok;
     std::string health_message_;
 };

@@ -8,13 +8,20 @@ namespace stox::core {
 
 bool parse_log_level(std::string_view s, sdk::LogLevel& out) noexcept {
     using L = sdk::LogLevel;
-    if (s == "trace") out = L::Trace;
-    else if (s == "debug") out = L::Debug;
-    else if (s == "info") out = L::Info;
-    else if (s == "warn") out = L::Warn;
-    else if (s == "error") out = L::Error;
-    else if (s == "off") out = L::Off;
-    else return false;
+    if (s == "trace")
+        out = L::Trace;
+    else if (s == "debug")
+        out = L::Debug;
+    else if (s == "info")
+        out = L::Info;
+    else if (s == "warn")
+        out = L::Warn;
+    else if (s == "error")
+        out = L::Error;
+    else if (s == "off")
+        out = L::Off;
+    else
+        return false;
     return true;
 }
 
@@ -56,10 +63,14 @@ void json_escape(std::string& out, std::string_view s) {
 // Text mode keeps one line per record: control characters from the network are escaped.
 void text_escape(std::string& out, std::string_view s) {
     for (unsigned char c : s) {
-        if (c == '\n') out += "\\n";
-        else if (c == '\r') out += "\\r";
-        else if (c < 0x20 && c != '\t') out += '?';
-        else out += static_cast<char>(c);
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c < 0x20 && c != '\t')
+            out += '?';
+        else
+            out += static_cast<char>(c);
     }
 }
 
@@ -72,7 +83,8 @@ std::string timestamp() {
     gmtime_r(&secs, &tm);
     char buf[96];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms));
     return buf;
 }
 

@@ -24,9 +24,13 @@ class LogSink {
 public:
     explicit LogSink(std::FILE* out = stderr) : out_(out) {}
     void set_level(sdk::LogLevel level) noexcept { level_.store(level, std::memory_order_relaxed); }
-    [[nodiscard]] sdk::LogLevel level() const noexcept { return level_.load(std::memory_order_relaxed); }
+    [[nodiscard]] sdk::LogLevel level() const noexcept {
+        return level_.load(std::memory_order_relaxed);
+    }
     void set_format(LogFormat f) noexcept { format_.store(f, std::memory_order_relaxed); }
-    [[nodiscard]] LogFormat format() const noexcept { return format_.load(std::memory_order_relaxed); }
+    [[nodiscard]] LogFormat format() const noexcept {
+        return format_.load(std::memory_order_relaxed);
+    }
     void write(sdk::LogLevel level, std::string_view tag, std::string_view message,
                std::initializer_list<sdk::LogField> fields) noexcept;
     /// Redirect output (tests capture lines into a memstream/tmpfile).
@@ -47,7 +51,7 @@ public:
         return level >= sink_.level() && level != sdk::LogLevel::Off;
     }
     void write(sdk::LogLevel level, std::string_view message,
-               std::initializer_list<sdk::LogField> fields) noexcept override {
+               std::initializer_list<sdk::LogField> fields = {}) noexcept override {
         if (enabled(level)) sink_.write(level, tag_, message, fields);
     }
     [[nodiscard]] const std::string& tag() const noexcept { return tag_; }

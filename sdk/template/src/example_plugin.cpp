@@ -33,8 +33,10 @@ private:
         reply.set_attr("to", iq.attr("from"));
         reply.add_child("pong", std::string(kNs)).add_text(greeting_);
         ctx_->xmpp().send(std::move(reply), [this](const stox::sdk::Status& s) {
-            if (s) answered_->add();
-            else STOX_LOG_WARN(ctx_->log(), "pong not delivered: {}", s.message());
+            if (s)
+                answered_->add();
+            else
+                STOX_LOG_WARN(ctx_->log(), "pong not delivered: {}", s.message());
         });
     }
 

@@ -30,7 +30,8 @@
 #endif
 
 #if defined(__GLIBCXX__)
-#define STOX_SDK_STDLIB "libstdc++-" STOX_SDK_STR(__GLIBCXX__) "-abi" STOX_SDK_STR(_GLIBCXX_USE_CXX11_ABI)
+#define STOX_SDK_STDLIB                                                                            \
+    "libstdc++-" STOX_SDK_STR(__GLIBCXX__) "-abi" STOX_SDK_STR(_GLIBCXX_USE_CXX11_ABI)
 #elif defined(_LIBCPP_VERSION)
 #define STOX_SDK_STDLIB "libc++-" STOX_SDK_STR(_LIBCPP_VERSION)
 #else
@@ -62,7 +63,7 @@
 /// boundary safely: compiler family and major, standard library and its string ABI, language
 /// level, Boost version and sanitizer mode. Computed identically on both sides from this header.
 #define STOX_BUILD_FINGERPRINT                                                                     \
-    STOX_SDK_COMPILER ";" STOX_SDK_STDLIB ";cxx" STOX_SDK_STR(__cplusplus) ";boost" STOX_SDK_STR(    \
+    STOX_SDK_COMPILER ";" STOX_SDK_STDLIB ";cxx" STOX_SDK_STR(__cplusplus) ";boost" STOX_SDK_STR(  \
         BOOST_VERSION) ";" STOX_SDK_SAN_ASAN ";" STOX_SDK_SAN_TSAN
 
 namespace stox::sdk {

@@ -24,8 +24,8 @@ namespace stox::sdk {
 
 /// Correlation and provenance carried by every event.
 struct EventMeta {
-    std::string trace_id;      ///< minted at ingress (from Call-ID or stanza id)
-    std::string origin;        ///< "core" or the publishing plugin's id (filled by the bus)
+    std::string trace_id; ///< minted at ingress (from Call-ID or stanza id)
+    std::string origin;   ///< "core" or the publishing plugin's id (filled by the bus)
     std::chrono::system_clock::time_point at{}; ///< filled by the bus when left empty
 };
 
@@ -79,8 +79,7 @@ public:
     }
 
     /// Fire-and-forget fan-out; the payload is shared immutably between subscribers.
-    template <class E>
-    void publish(E event) {
+    template <class E> void publish(E event) {
         auto p = std::make_shared<E>(std::move(event));
         stamp(p->meta);
         publish_erased(E::kName, E::kVersion, std::shared_ptr<const void>(p, p.get()));

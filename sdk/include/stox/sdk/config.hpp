@@ -20,7 +20,8 @@ class ConfigView {
 public:
     virtual ~ConfigView() = default;
     [[nodiscard]] virtual bool has(std::string_view pointer) const noexcept = 0;
-    [[nodiscard]] virtual Result<std::string> get_string(std::string_view pointer) const noexcept = 0;
+    [[nodiscard]] virtual Result<std::string>
+    get_string(std::string_view pointer) const noexcept = 0;
     [[nodiscard]] virtual Result<std::int64_t> get_int(std::string_view pointer) const noexcept = 0;
     [[nodiscard]] virtual Result<double> get_double(std::string_view pointer) const noexcept = 0;
     [[nodiscard]] virtual Result<bool> get_bool(std::string_view pointer) const noexcept = 0;

@@ -37,8 +37,7 @@ void format_rest(std::ostringstream& out, std::string_view fmt, const A& a, cons
 }
 } // namespace detail
 
-template <class... A>
-std::string format(std::string_view fmt, const A&... args) {
+template <class... A> std::string format(std::string_view fmt, const A&... args) {
     std::ostringstream out;
     detail::format_rest(out, fmt, args...);
     return out.str();

@@ -37,7 +37,8 @@ public:
 #define STOX_LOG_AT(logger, level, ...)                                                            \
     do {                                                                                           \
         auto& stox_log_ref_ = (logger);                                                            \
-        if (stox_log_ref_.enabled(level)) stox_log_ref_.write(level, ::stox::sdk::format(__VA_ARGS__)); \
+        if (stox_log_ref_.enabled(level))                                                          \
+            stox_log_ref_.write(level, ::stox::sdk::format(__VA_ARGS__));                          \
     } while (0)
 #define STOX_LOG_TRACE(logger, ...) STOX_LOG_AT(logger, ::stox::sdk::LogLevel::Trace, __VA_ARGS__)
 #define STOX_LOG_DEBUG(logger, ...) STOX_LOG_AT(logger, ::stox::sdk::LogLevel::Debug, __VA_ARGS__)

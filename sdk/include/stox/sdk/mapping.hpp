@@ -33,18 +33,18 @@ public:
 
 /// An XMPP stanza error (RFC 6120 §8.3).
 struct XmppError {
-    std::string condition;  ///< "item-not-found"; empty when there is no error (1xx/2xx)
-    std::string type;       ///< "cancel" | "modify" | "auth" | "wait" | "continue"
-    std::string text;       ///< optional <text/>
-    std::string address;    ///< character data of <gone/> / <redirect/> ("xmpp:romeo@example.org")
+    std::string condition; ///< "item-not-found"; empty when there is no error (1xx/2xx)
+    std::string type;      ///< "cancel" | "modify" | "auth" | "wait" | "continue"
+    std::string text;      ///< optional <text/>
+    std::string address;   ///< character data of <gone/> / <redirect/> ("xmpp:romeo@example.org")
 };
 
 /// A SIP final response to synthesize for an XMPP error.
 struct SipError {
-    int status = 0;          ///< 300..699
-    std::string reason;      ///< Reason-Phrase
-    std::string contact;     ///< Contact for 301/302 ("<sip:romeo@example.org>"), else ""
-    std::string allow;       ///< Allow for 405, else ""
+    int status = 0;      ///< 300..699
+    std::string reason;  ///< Reason-Phrase
+    std::string contact; ///< Contact for 301/302 ("<sip:romeo@example.org>"), else ""
+    std::string allow;   ///< Allow for 405, else ""
 };
 
 /// What the failed XMPP request was addressed to (RFC 7247 §7.1 notes 1-2).
@@ -52,8 +52,8 @@ enum class TargetKind { Bare, Full };
 
 struct XmppToSipContext {
     TargetKind target = TargetKind::Bare;
-    std::string_view method = "MESSAGE";   ///< SIP method being answered (for unexpected-request)
-    bool remote_server_exists = true;      ///< remote-server-not-found: false -> 404, true -> 408
+    std::string_view method = "MESSAGE"; ///< SIP method being answered (for unexpected-request)
+    bool remote_server_exists = true;    ///< remote-server-not-found: false -> 404, true -> 408
 };
 
 class ErrorMapper {

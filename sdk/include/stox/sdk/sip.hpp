@@ -16,7 +16,7 @@
 namespace stox::sdk {
 
 struct SipHeader {
-    std::string name;  ///< canonical long form ("Content-Type", not "c")
+    std::string name; ///< canonical long form ("Content-Type", not "c")
     std::string value;
 };
 
@@ -68,13 +68,13 @@ struct SipMessage {
 };
 
 struct SipRequest : SipMessage {
-    std::string method;       ///< "MESSAGE"
-    std::string request_uri;  ///< "sip:juliet@example.com"
+    std::string method;      ///< "MESSAGE"
+    std::string request_uri; ///< "sip:juliet@example.com"
 };
 
 struct SipResponse : SipMessage {
-    int status = 0;           ///< 100..699
-    std::string reason;       ///< Reason-Phrase
+    int status = 0;     ///< 100..699
+    std::string reason; ///< Reason-Phrase
 };
 
 /// One incoming SIP request awaiting its answer. Exactly one final response is sent: the

@@ -16,21 +16,21 @@ namespace stox::sdk {
 /// Stable numeric values: they are part of the ABI. Append only.
 enum class ErrorCode : std::uint32_t {
     Ok = 0,
-    BadRequest = 1,         ///< malformed input (SIP 400 / <bad-request/>)
-    UnsupportedScheme = 2,  ///< URI scheme out of scope (SIP 416)
-    SecureOnly = 3,         ///< sips: target, RFC 7247 §8 forbids translation (SIP 480 + Warning 380)
-    ItemNotFound = 4,       ///< no such user/resource
+    BadRequest = 1,        ///< malformed input (SIP 400 / <bad-request/>)
+    UnsupportedScheme = 2, ///< URI scheme out of scope (SIP 416)
+    SecureOnly = 3,   ///< sips: target, RFC 7247 §8 forbids translation (SIP 480 + Warning 380)
+    ItemNotFound = 4, ///< no such user/resource
     Forbidden = 5,
     NotAuthorized = 6,
     ServiceUnavailable = 7, ///< the peer service refused (never SIP 503, RFC 7247 §7.1 n5)
     Timeout = 8,
-    Unsupported = 9,        ///< feature not implemented / not supported by this plugin
+    Unsupported = 9, ///< feature not implemented / not supported by this plugin
     Internal = 10,
-    Overloaded = 11,        ///< a bounded queue or rate limit of the gateway itself
+    Overloaded = 11, ///< a bounded queue or rate limit of the gateway itself
     TooLarge = 12,
     InvalidConfig = 13,
-    Declined = 14,          ///< a plugin chose not to start (soft failure)
-    Unreachable = 15,       ///< next hop could not be reached
+    Declined = 14,    ///< a plugin chose not to start (soft failure)
+    Unreachable = 15, ///< next hop could not be reached
     Cancelled = 16,
 };
 
@@ -76,11 +76,10 @@ private:
 };
 
 /// std::expected-like holder of either a value or a non-Ok Status.
-template <class T>
-class Result {
+template <class T> class Result {
 public:
-    Result(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
-    Result(Status error) : v_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+    Result(Status error) : v_(std::move(error)) {} // NOLINT(google-explicit-constructor)
     Result(ErrorCode code, std::string message) : v_(Status(code, std::move(message))) {}
 
     [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }

@@ -39,7 +39,8 @@ public:
     }
 
     // --- attributes ---------------------------------------------------------------------
-    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& attributes() const noexcept {
+    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>&
+    attributes() const noexcept {
         return attrs_;
     }
     [[nodiscard]] bool has_attr(std::string_view name) const noexcept {
@@ -149,12 +150,16 @@ public:
             case '<': out += "&lt;"; break;
             case '>': out += "&gt;"; break;
             case '\'':
-                if (attribute) out += "&apos;";
-                else out += ch;
+                if (attribute)
+                    out += "&apos;";
+                else
+                    out += ch;
                 break;
             case '"':
-                if (attribute) out += "&quot;";
-                else out += ch;
+                if (attribute)
+                    out += "&quot;";
+                else
+                    out += ch;
                 break;
             default: out += ch;
             }

@@ -4,6 +4,7 @@
 /// stanzas out (through the core's XEP-0114 component link).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,11 +39,24 @@ using StanzaHandler = std::function<void(const Stanza&)>;
 /// Runs on the sending plugin's strand.
 using SendCompletion = std::function<void(const Status&)>;
 
+/// Receives the reply to a stanza sent with XmppService::send_tracked: the first stanza that
+/// comes back with the same `id` from the address it was sent to and whose type is "error" (or,
+/// for an iq, "result"), or nullptr when `window` elapsed after the stanza was written without
+/// one. Called exactly once, on the sending plugin's strand; not called if sending failed (the
+/// SendCompletion reports that instead).
+using ReplyHandler = std::function<void(const Stanza* reply)>;
+
 class XmppService {
 public:
     virtual ~XmppService() = default;
     /// Queues a stanza for the XMPP server. Never blocks. `done` may be empty.
     virtual void send(Stanza stanza, SendCompletion done) noexcept = 0;
+    /// Like send(), and also watches for the reply (see ReplyHandler). The stanza must carry a
+    /// non-empty `id` that is unique for the plugin. Replies caught here are not routed by claims.
+    /// This is how a plugin learns that the XMPP side refused what it accepted on the SIP side
+    /// (honest delivery: answer the SIP request with the mapped error instead of 200).
+    virtual void send_tracked(Stanza stanza, SendCompletion done, std::chrono::milliseconds window,
+                              ReplyHandler on_reply) noexcept = 0;
     /// The component's domain (the SIP domain it represents, e.g. "example.net").
     [[nodiscard]] virtual std::string component_domain() const = 0;
     /// Whether the component link is currently authenticated.

@@ -6,7 +6,7 @@
 /// Handlers you run on the strand below are serialized with every other callback of the plugin.
 #pragma once
 
-#include <utility>  // Boost 1.74 Asio under C++20 needs std::exchange declared first
+#include <utility> // Boost 1.74 Asio under C++20 needs std::exchange declared first
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
