@@ -126,7 +126,7 @@ void IngressRouter::deliver_sip(std::shared_ptr<sdk::SipServerTransaction> tx) n
 
 void IngressRouter::refuse_unrouted_sip(sdk::SipServerTransaction& tx, const std::string& why) {
     const sdk::SipRequest& req = tx.request();
-    sip_unclaimed_.add(1);
+    if (req.method != "OPTIONS") sip_unclaimed_.add(1);
     const std::string call_id = req.header("Call-ID");
     if (req.method == "ACK") {
         // RFC 3261 §17.2.1: an ACK has no response; only the log and the counter remain.
@@ -155,6 +155,19 @@ void IngressRouter::refuse_unrouted_sip(sdk::SipServerTransaction& tx, const std
     }
 
     sdk::SipResponse r;
+    if (req.method == "OPTIONS") {
+        // RFC 3261 §11.2: the gateway answers capability queries itself when no plugin claims
+        // OPTIONS; operators and proxies use it as a health probe. Not an unclaimed request.
+        methods.insert("OPTIONS");
+        r.status = 200;
+        r.reason = "OK";
+        r.set_header("Allow", join(methods));
+        r.set_header("Accept", "text/plain, text/html, message/cpim, application/sdp");
+        log_noexcept(log_, sdk::LogLevel::Debug,
+                     "router: OPTIONS answered by the core (Call-ID {})", call_id);
+        tx.respond(std::move(r));
+        return;
+    }
     if (methods.contains(req.method) && ClaimTable::routes_by_event(req.method)) {
         r.status = 489;
         r.reason = "Bad Event";

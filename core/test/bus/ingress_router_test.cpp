@@ -98,15 +98,28 @@ TEST_F(IngressRouterTest, UnclaimedSipMethodGets501WithAllow) {
     ASSERT_TRUE(claims_.add("org.presence", SipClaim{"SUBSCRIBE", "presence", {}}));
     router_.set_sip_handler("org.im", strand("org.im"), [](auto) {});
     router_.set_sip_handler("org.presence", strand("org.presence"), [](auto) {});
-    auto t = tx(make_request("OPTIONS", {}, "private body"));
+    auto t = tx(make_request("REFER", {}, "private body"));
     router_.deliver_sip(t);
     const auto r = t->only_response();
     EXPECT_EQ(r.status, 501);
     EXPECT_EQ(r.reason, "Not Implemented");
     EXPECT_EQ(r.header("Allow"), "MESSAGE, SUBSCRIBE");
     EXPECT_EQ(metrics_.value("ingress.sip.unclaimed"), 1u);
-    EXPECT_EQ(log_.count(LogLevel::Warn, "OPTIONS"), 1u);
+    EXPECT_EQ(log_.count(LogLevel::Warn, "REFER"), 1u);
     EXPECT_FALSE(log_.contains("private body")); // never the body
+}
+
+// RFC 3261 §11.2: unclaimed OPTIONS is a capability query the core answers itself (health probe).
+TEST_F(IngressRouterTest, UnclaimedOptionsIsAnsweredByTheCoreWith200AndAllow) {
+    ASSERT_TRUE(claims_.add("org.im", SipClaim{"MESSAGE", {}, {}}));
+    router_.set_sip_handler("org.im", strand("org.im"), [](auto) {});
+    auto t = tx(make_request("OPTIONS", {}, ""));
+    router_.deliver_sip(t);
+    const auto r = t->only_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Allow"), "MESSAGE, OPTIONS");
+    EXPECT_FALSE(r.header("Accept").empty());
+    EXPECT_EQ(metrics_.value("ingress.sip.unclaimed"), 0u);
 }
 
 TEST_F(IngressRouterTest, ClaimedButNoHandlerIsUnclaimed) {
