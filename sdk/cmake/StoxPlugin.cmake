@@ -57,7 +57,12 @@ function(stox_add_plugin)
     PREFIX "" OUTPUT_NAME ${_m_library}
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${_stage})
-  target_link_options(${_target} PRIVATE -Wl,--no-undefined)
+  # Export the descriptor and nothing else (house style §4.9 habit 8): -fvisibility=hidden
+  # cannot hide libstdc++'s default-visibility template data (in_place_index, ...).
+  set(_map ${CMAKE_CURRENT_BINARY_DIR}/${_target}.exports.map)
+  file(WRITE ${_map} "{\n  global: stox_plugin_descriptor;\n  local: *;\n};\n")
+  target_link_options(${_target} PRIVATE -Wl,--no-undefined -Wl,--version-script=${_map})
+  set_property(TARGET ${_target} APPEND PROPERTY LINK_DEPENDS ${_map})
   if(COMMAND stox_set_warnings)
     stox_set_warnings(${_target})
   else()

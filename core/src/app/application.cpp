@@ -287,6 +287,10 @@ int run_gateway(const AppOptions& o) {
         return kExitInvalid;
     }
 
+    // Handle SIGINT/SIGTERM from here on: a signal that arrives before async_wait() is queued by
+    // Asio and delivered to it, so a stop request right after "ready" still stops cleanly.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+
     unsigned threads = site->doc["core"].value("threads", 2u);
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
@@ -319,7 +323,6 @@ int run_gateway(const AppOptions& o) {
 
     // Block until SIGINT/SIGTERM. The signal_set runs on a worker thread; the main thread waits.
     std::promise<int> stop_signal;
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (!ec) stop_signal.set_value(sig);
     });

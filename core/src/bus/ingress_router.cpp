@@ -154,11 +154,11 @@ void IngressRouter::refuse_unrouted_sip(sdk::SipServerTransaction& tx, const std
         }
     }
 
+    methods.insert("OPTIONS"); // the core answers OPTIONS itself (below)
     sdk::SipResponse r;
     if (req.method == "OPTIONS") {
         // RFC 3261 §11.2: the gateway answers capability queries itself when no plugin claims
         // OPTIONS; operators and proxies use it as a health probe. Not an unclaimed request.
-        methods.insert("OPTIONS");
         r.status = 200;
         r.reason = "OK";
         r.set_header("Allow", join(methods));

@@ -9,10 +9,14 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/tport.h>
 #include <sofia-sip/url.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdarg>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <random>
@@ -51,7 +55,38 @@ sdk::Result<SipListen> parse_listen(std::string_view text) {
     return l;
 }
 
+extern "C" {
+// Exported by libsofia-sip-ua; not all are declared in its public headers.
+extern su_log_t nta_log[];
+extern su_log_t tport_log[];
+extern su_log_t sresolv_log[];
+extern su_log_t stun_log[];
+}
+
 namespace {
+
+// sofia-sip writes diagnostics ("received garbage from tcp/...", ICMP errors) straight to
+// stderr. Route them into our log sink (tag "sip", level info) so they carry a timestamp and
+// survive log.format=json. Process-global, like sofia's own log objects.
+std::atomic<sdk::Logger*> g_sofia_logger{nullptr};
+
+void sofia_logger(void*, const char* fmt, va_list ap) {
+    sdk::Logger* log = g_sofia_logger.load();
+    if (!log || !log->enabled(sdk::LogLevel::Info)) return;
+    char buf[1024];
+    int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n <= 0) return;
+    std::string_view line(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
+    while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
+    if (!line.empty()) log->write(sdk::LogLevel::Info, std::string("sofia: ") + std::string(line));
+}
+
+void redirect_sofia_logs(sdk::Logger* log) {
+    g_sofia_logger.store(log);
+    for (su_log_t* l : {su_log_default, su_log_global, nta_log, tport_log, sresolv_log, stun_log})
+        su_log_redirect(l, log ? sofia_logger : nullptr, nullptr);
+}
 
 std::string host_for_url(const std::string& host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -324,6 +359,7 @@ sdk::Status SipEndpoint::start() {
         if (!(udp && tcp)) url += udp ? ";transport=udp" : ";transport=tcp";
         urls.emplace_back(url, hp.first + ":" + std::to_string(hp.second));
     }
+    redirect_sofia_logs(&impl_->log);
     try {
         impl_->loop = std::make_unique<SofiaLoop>();
     } catch (const std::exception& e) {
@@ -396,6 +432,7 @@ void SipEndpoint::stop() {
         impl->agent = nullptr;
     });
     impl_->loop.reset();
+    if (g_sofia_logger.load() == &impl_->log) redirect_sofia_logs(nullptr);
 }
 
 void SipEndpoint::send_request(sdk::SipRequest request,

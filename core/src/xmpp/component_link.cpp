@@ -7,11 +7,11 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstring>
 #include <exception>
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <system_error>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -155,7 +155,8 @@ ComponentLink::ComponentLink(Passkey, asio::io_context& io, ComponentConfig conf
       dropped_(metrics.counter("xmpp.stanzas_dropped")),
       callback_errors_(metrics.counter("xmpp.callback_errors")),
       replies_matched_(metrics.counter("xmpp.replies_matched")),
-      reply_timeouts_(metrics.counter("xmpp.reply_timeouts")) {}
+      reply_timeouts_(metrics.counter("xmpp.reply_timeouts")),
+      links_lost_replies_(metrics.counter("xmpp.replies_unconfirmed")) {}
 
 ComponentLink::~ComponentLink() {
     // Only reached when no handler holds the link any more (stop() finished, or the io_context
@@ -172,14 +173,22 @@ void ComponentLink::set_on_state(StateCallback cb) {
     on_state_ = std::move(cb);
 }
 
-void ComponentLink::start() {
-    asio::post(strand_, [self = shared_from_this()] { self->do_start(); });
+void ComponentLink::start() noexcept {
+    try {
+        asio::post(strand_, [self = shared_from_this()] { self->do_start(); });
+    } catch (const std::exception& e) {
+        STOX_LOG_ERROR(log_, "cannot start the XMPP link: {}", e.what());
+    }
 }
 
-void ComponentLink::stop(std::function<void()> on_stopped) {
-    asio::post(strand_, [self = shared_from_this(), cb = std::move(on_stopped)]() mutable {
-        self->do_stop(std::move(cb));
-    });
+void ComponentLink::stop(std::function<void()> on_stopped) noexcept {
+    try {
+        asio::post(strand_, [self = shared_from_this(), cb = std::move(on_stopped)]() mutable {
+            self->do_stop(std::move(cb));
+        });
+    } catch (const std::exception& e) {
+        STOX_LOG_ERROR(log_, "cannot stop the XMPP link: {}", e.what());
+    }
 }
 
 void ComponentLink::send(sdk::Stanza stanza, sdk::SendCompletion done) noexcept {
@@ -315,6 +324,41 @@ void ComponentLink::start_reply_window(const TrackKey& key) {
     });
 }
 
+void ComponentLink::fail_open_reply_windows() {
+    // A stanza handed to the kernel shortly before the connection broke may never have been read
+    // by the server (XEP-0114 has no acknowledgements). Its sender must not be told it was
+    // delivered: every reply window still open gets a synthesized <remote-server-timeout/>
+    // (type wait), which the plugin maps for its sender (SIP 408). Stanzas not yet written stay
+    // queued and are sent after the reconnect.
+    std::vector<std::pair<TrackKey, sdk::ReplyHandler>> lost;
+    for (auto it = tracked_.begin(); it != tracked_.end();) {
+        if (it->second.timer) {
+            lost.emplace_back(it->first, std::move(it->second.on_reply));
+            it = tracked_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto& [key, handler] : lost) {
+        sdk::Stanza error = sdk::make_stanza("message");
+        error.set_attr("type", "error");
+        error.set_attr("id", key.first);
+        error.set_attr("from", key.second);
+        auto& e = error.add_child("error");
+        e.set_attr("type", "wait");
+        e.add_child("remote-server-timeout", std::string(sdk::kStanzaErrorNs));
+        e.add_child("text", std::string(sdk::kStanzaErrorNs))
+            .add_text("XMPP link lost before delivery could be confirmed");
+        links_lost_replies_.add();
+        deliver_reply(handler, &error);
+    }
+    if (!lost.empty())
+        STOX_LOG_WARN(log_,
+                      "{} stanza(s) written shortly before the link broke reported as not "
+                      "confirmed (remote-server-timeout)",
+                      lost.size());
+}
+
 bool ComponentLink::match_reply(const sdk::Stanza& stanza) {
     if (tracked_.empty()) return false;
     const std::string type = stanza.attr("type");
@@ -391,7 +435,8 @@ void ComponentLink::on_connected(std::uint64_t gen) {
         auto value = static_cast<unsigned int>(std::min<long long>(limit, UINT_MAX));
         if (::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &value,
                          sizeof value) != 0)
-            STOX_LOG_WARN(log_, "cannot set TCP_USER_TIMEOUT: {}", std::strerror(errno));
+            STOX_LOG_WARN(log_, "cannot set TCP_USER_TIMEOUT: {}",
+                          std::generic_category().message(errno));
     }
     phase_ = Phase::AwaitHeader;
     last_rx_ = last_tx_ = Clock::now();
@@ -463,6 +508,7 @@ void ComponentLink::process_frames() {
 }
 
 void ComponentLink::on_header(std::string_view text) {
+    if (phase_ != Phase::AwaitHeader) return; // stop() came first: we are only closing now
     auto h = parse_stream_header(text);
     if (!h) {
         terminate("malformed stream header from server: " + h.status().message(), kNotWellFormed,
@@ -486,9 +532,17 @@ void ComponentLink::on_header(std::string_view text) {
         terminate("server's stream header has no id (XEP-0114 §3)", "invalid-xml");
         return;
     }
+    std::string digest;
+    try {
+        digest = handshake_digest(id, cfg_.secret);
+    } catch (const std::exception& e) {
+        terminate(std::string("cannot compute the handshake: ") + e.what(),
+                  "internal-server-error");
+        return;
+    }
     parser_->set_stream_namespaces(h->namespaces());
     control_ += "<handshake>";
-    control_ += handshake_digest(id, cfg_.secret);
+    control_ += digest;
     control_ += "</handshake>";
     phase_ = Phase::AwaitHandshake;
     STOX_LOG_DEBUG(log_, "stream {} opened by {}, sending the handshake", clip(id),
@@ -782,6 +836,7 @@ void ComponentLink::connection_lost(std::string reason) {
 void ComponentLink::finish_close() {
     close_socket();
     mark_down(close_reason_);
+    if (!stopping_) fail_open_reply_windows();
     if (stopping_)
         finish_stop();
     else
@@ -833,7 +888,8 @@ void ComponentLink::schedule_reconnect(const std::string& reason) {
 
 void ComponentLink::do_stop(std::function<void()> on_stopped) {
     if (phase_ == Phase::Stopped) {
-        if (on_stopped) on_stopped();
+        on_stopped_ = std::move(on_stopped);
+        run_stop_completion();
         return;
     }
     if (stopping_) {
@@ -905,10 +961,14 @@ void ComponentLink::finish_stop() {
     tracked_.clear();
     for (auto& [key, t] : tracked) deliver_reply(t.on_reply, nullptr);
     STOX_LOG_INFO(log_, "XMPP component {} stopped", cfg_.domain);
-    auto cb = std::move(on_stopped_);
-    on_stopped_ = nullptr;
     on_stanza_ = nullptr; // release what the application captured
     on_state_ = nullptr;
+    run_stop_completion();
+}
+
+void ComponentLink::run_stop_completion() noexcept {
+    auto cb = std::move(on_stopped_);
+    on_stopped_ = nullptr;
     if (!cb) return;
     try {
         cb();

@@ -104,7 +104,7 @@ public:
     void set_on_state(StateCallback cb);
 
     /// Connects, and keeps reconnecting until stop().
-    void start();
+    void start() noexcept;
     /// Serializes and queues a stanza. `done` (may be empty) runs on the link's strand: Ok once
     /// written to the socket; TooLarge, Overloaded (queue full), Unreachable (deadline passed
     /// while down) or Cancelled (stopped).
@@ -120,7 +120,7 @@ public:
     /// Closes the stream cleanly (</stream:stream>, waiting up to close_timeout for the server's),
     /// completes queued sends with Cancelled and stops reconnecting. `on_stopped` runs on the
     /// strand once the socket is closed and every completion has run.
-    void stop(std::function<void()> on_stopped = {});
+    void stop(std::function<void()> on_stopped = {}) noexcept;
 
     [[nodiscard]] bool connected() const noexcept { return connected_.load(); }
     [[nodiscard]] const ComponentConfig& config() const noexcept { return cfg_; }
@@ -163,6 +163,7 @@ private:
                            TrackRequest track);
     void start_reply_window(const TrackKey& key);
     bool match_reply(const sdk::Stanza& stanza);
+    void fail_open_reply_windows();
     void deliver_reply(sdk::ReplyHandler& handler, const sdk::Stanza* reply) noexcept;
     void do_stop(std::function<void()> on_stopped);
 
@@ -193,6 +194,7 @@ private:
     void mark_down(const std::string& reason);
     void schedule_reconnect(const std::string& reason);
     void finish_stop();
+    void run_stop_completion() noexcept;
     void complete(sdk::SendCompletion& done, const sdk::Status& status) noexcept;
 
     ComponentConfig cfg_;
@@ -248,6 +250,7 @@ private:
     sdk::Counter& callback_errors_;
     sdk::Counter& replies_matched_;
     sdk::Counter& reply_timeouts_;
+    sdk::Counter& links_lost_replies_;
 };
 
 /// sdk::XmppService over the link. Two ways to use it:

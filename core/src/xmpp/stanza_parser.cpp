@@ -43,35 +43,40 @@ std::mutex& xerces_mutex() {
 std::size_t xerces_refs = 0; // guarded by xerces_mutex()
 
 // Xerces hands out UTF-16; convert to UTF-8 without the (locale-dependent) XMLString::transcode.
+// Writes through a pointer into space sized for the worst case (3 bytes per UTF-16 unit).
 void append_utf8(std::string& out, const XMLCh* s, std::size_t n) {
+    const std::size_t old = out.size();
+    out.resize(old + 3 * n);
+    char* p = out.data() + old;
     for (std::size_t i = 0; i < n; ++i) {
         std::uint32_t cp = static_cast<std::uint16_t>(s[i]);
         if (cp < 0x80) {
-            out += static_cast<char>(cp);
+            *p++ = static_cast<char>(cp);
             continue;
         }
         if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < n) {
             auto lo = static_cast<std::uint32_t>(static_cast<std::uint16_t>(s[i + 1]));
             if (lo >= 0xDC00 && lo <= 0xDFFF) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                ++i;
+                ++i; // two units in, four bytes out: within the 3-per-unit budget
             }
         }
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; // lone surrogate (Xerces never emits one)
         if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            *p++ = static_cast<char>(0xC0 | (cp >> 6));
+            *p++ = static_cast<char>(0x80 | (cp & 0x3F));
         } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            *p++ = static_cast<char>(0xE0 | (cp >> 12));
+            *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            *p++ = static_cast<char>(0x80 | (cp & 0x3F));
         } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            *p++ = static_cast<char>(0xF0 | (cp >> 18));
+            *p++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            *p++ = static_cast<char>(0x80 | (cp & 0x3F));
         }
     }
+    out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 std::string to_utf8(const XMLCh* s) {

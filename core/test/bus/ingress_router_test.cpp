@@ -103,7 +103,7 @@ TEST_F(IngressRouterTest, UnclaimedSipMethodGets501WithAllow) {
     const auto r = t->only_response();
     EXPECT_EQ(r.status, 501);
     EXPECT_EQ(r.reason, "Not Implemented");
-    EXPECT_EQ(r.header("Allow"), "MESSAGE, SUBSCRIBE");
+    EXPECT_EQ(r.header("Allow"), "MESSAGE, OPTIONS, SUBSCRIBE");
     EXPECT_EQ(metrics_.value("ingress.sip.unclaimed"), 1u);
     EXPECT_EQ(log_.count(LogLevel::Warn, "REFER"), 1u);
     EXPECT_FALSE(log_.contains("private body")); // never the body
@@ -130,18 +130,17 @@ TEST_F(IngressRouterTest, ClaimedButNoHandlerIsUnclaimed) {
     router_.deliver_sip(t);
     const auto r = t->only_response();
     EXPECT_EQ(r.status, 501);
-    EXPECT_EQ(r.header("Allow"), "SUBSCRIBE"); // MESSAGE is claimed but not handled
+    EXPECT_EQ(r.header("Allow"), "OPTIONS, SUBSCRIBE"); // MESSAGE is claimed but not handled
     EXPECT_TRUE(log_.contains("org.im"));
     EXPECT_EQ(metrics_.value("ingress.sip.unclaimed"), 1u);
 }
 
-TEST_F(IngressRouterTest, NothingClaimedGives501WithAnEmptyAllow) {
+TEST_F(IngressRouterTest, NothingClaimedGives501AllowingOnlyOptions) {
     auto t = tx(make_request("MESSAGE"));
     router_.deliver_sip(t);
     const auto r = t->only_response();
     EXPECT_EQ(r.status, 501);
-    EXPECT_TRUE(r.has_header("Allow"));
-    EXPECT_EQ(r.header("Allow"), "");
+    EXPECT_EQ(r.header("Allow"), "OPTIONS"); // answered by the core itself
 }
 
 // RFC 6665 §4.2.1.1 / §8.3.2: a SUBSCRIBE for a package nobody handles is a 489.

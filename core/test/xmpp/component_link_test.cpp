@@ -444,6 +444,27 @@ TEST_F(ComponentLinkTest, StopCompletesQueuedSendsWithCancelled) {
     link_.reset();
 }
 
+// stop() while the server has not answered our header yet: a header arriving during the close
+// must not restart the handshake.
+TEST_F(ComponentLinkTest, StopBeforeTheServerHeaderDoesNotHandshake) {
+    server_.answer_header = false;
+    server_.reply_close = false;
+    auto c = config();
+    c.close_timeout = 300ms;
+    make(c);
+    link_->start();
+    ASSERT_TRUE(run_until([&] { return !server_.conns.empty() && !server_.conn(0).rx.empty(); }));
+    bool stopped = false;
+    link_->stop([&] { stopped = true; });
+    ASSERT_TRUE(run_until([&] { return server_.conn(0).close_tag_seen; }));
+    server_.send(server_.conn(0), "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+                                  "xmlns='jabber:component:accept' id='late'>");
+    ASSERT_TRUE(run_until([&] { return stopped; }));
+    EXPECT_FALSE(contains(server_.conn(0).rx, "<handshake>"));
+    EXPECT_TRUE(states_.empty());
+    link_.reset();
+}
+
 // RFC 6120 §4.4: stop() sends </stream:stream> and waits for the server's before closing.
 TEST_F(ComponentLinkTest, StopWhileUpClosesTheStreamCleanly) {
     start_up(config());
@@ -668,6 +689,29 @@ TEST_F(ComponentLinkTest, TrackedSendRefusals) {
     ASSERT_TRUE(run_until([&] { return done_.got.size() == 5; }));
     EXPECT_TRUE(done_.of("big-again")->ok());
     EXPECT_EQ(replies_.calls, 0); // never called for sends that failed
+}
+
+// Honest delivery: a stanza written just before the TCP connection broke may never have been
+// read by the server, so its open reply window ends with a synthesized remote-server-timeout
+// (never with "no error", which the plugin would report to its sender as delivered).
+TEST_F(ComponentLinkTest, ConnectionLossFailsOpenReplyWindows) {
+    start_up(config());
+    link_->send_tracked(message("t1"), done_.make("t1"), 60s, replies_.make());
+    ASSERT_TRUE(run_until([&] { return done_.got.size() == 1; }));
+    EXPECT_EQ(replies_.calls, 0);
+    server_.close(server_.conn(0));
+    ASSERT_TRUE(run_until([&] { return replies_.calls == 1; }));
+    ASSERT_TRUE(replies_.last.has_value());
+    EXPECT_EQ(replies_.last->attr("type"), "error");
+    EXPECT_EQ(replies_.last->attr("id"), "t1");
+    const sdk::XmlElement* err = replies_.last->child("error");
+    ASSERT_NE(err, nullptr);
+    EXPECT_EQ(err->attr("type"), "wait");
+    EXPECT_NE(err->child("remote-server-timeout", sdk::kStanzaErrorNs), nullptr);
+    EXPECT_EQ(metric("xmpp.replies_unconfirmed"), 1U);
+    // The link comes back and nothing is called twice.
+    ASSERT_TRUE(run_until([&] { return server_.handshakes_ok == 2 && link_->connected(); }));
+    EXPECT_EQ(replies_.calls, 1);
 }
 
 TEST_F(ComponentLinkTest, StopEndsPendingTrackingWithNullptr) {

@@ -161,6 +161,21 @@ public:
                 else
                     out += ch;
                 break;
+            // XML 1.0 §3.3.3 normalizes whitespace in attribute values and §2.11 turns CR into
+            // LF everywhere: character references keep them exact on a round trip.
+            case '\t':
+                if (attribute)
+                    out += "&#x9;";
+                else
+                    out += ch;
+                break;
+            case '\n':
+                if (attribute)
+                    out += "&#xA;";
+                else
+                    out += ch;
+                break;
+            case '\r': out += "&#xD;"; break;
             default: out += ch;
             }
         }
