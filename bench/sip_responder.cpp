@@ -2,8 +2,8 @@
 // bench_sip_responder: a minimal sofia-sip (nta) UAS that answers every MESSAGE 200 at once.
 // Two uses in bench/run.sh:
 //   * the ceiling of the box: sipp -> this responder, the same load as through the gateway;
-//   * the SIP receiver of the XMPP -> SIP direction: with --measure it reads "t=SEC.USEC" from
-//     each body and records the end-to-end latency against CLOCK_REALTIME.
+//   * the SIP receiver of the XMPP -> SIP direction: with --measure it reads the send stamp of
+//     each body (timestamp.hpp) and records the end-to-end latency against CLOCK_REALTIME.
 // On SIGTERM/SIGINT it prints one JSON line: {"received":N,"p50_us":..,"p99_us":..}.
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip.h>
@@ -20,6 +20,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "timestamp.hpp"
 
 namespace {
 
@@ -40,12 +42,9 @@ int on_request(nta_leg_magic_t*, nta_leg_t*, nta_incoming_t* irq, const sip_t* s
     }
     ++g_received;
     if (g_measure && sip->sip_payload) {
-        std::string body(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-        auto pos = body.find("t=");
-        if (pos != std::string::npos) {
-            double sent = std::strtod(body.c_str() + pos + 2, nullptr) * 1e6;
-            if (sent > 0) g_latency_us.push_back(now_us() - sent);
-        }
+        double sent = bench::parse_stamp_us(
+            std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+        if (sent > 0) g_latency_us.push_back(bench::now_us() - sent);
     }
     nta_incoming_treply(irq, SIP_200_OK, TAG_END());
     nta_incoming_destroy(irq);

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "timestamp.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -30,15 +32,10 @@ using Clock = std::chrono::steady_clock;
 struct Args {
     std::string mode, user = "bench", password = "bench", domain = "example.com", to;
     int port = 5222;
-    long count = 0, expect = 0, idle_ms = 3000;
+    long count = 0, expect = 0, idle_ms = 3000, to_count = 1;
+    std::string to_domain = "example.net";
     double rate = 1000;
 };
-
-double now_epoch_us() {
-    return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 std::string b64(const std::string& in) {
     static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -157,19 +154,15 @@ int sink(const Args& a) {
             if (m == std::string::npos) break;
             std::size_t e = b.find("</message>", m);
             if (e == std::string::npos) break;
-            double now = now_epoch_us();
+            double now = bench::now_us();
             std::string_view stanza(b.data() + m, e - m);
             if (stanza.find("type='error'") != std::string_view::npos ||
                 stanza.find("type=\"error\"") != std::string_view::npos)
                 ++errors;
             else {
                 ++received;
-                auto t = stanza.find("t=");
-                if (t != std::string_view::npos) {
-                    double sent =
-                        std::strtod(std::string(stanza.substr(t + 2, 24)).c_str(), nullptr) * 1e6;
-                    if (sent > 0) lat.push_back(now - sent);
-                }
+                double sent = bench::parse_stamp_us(stanza);
+                if (sent > 0) lat.push_back(now - sent);
             }
             pos = e + 10;
             last = Clock::now();
@@ -204,10 +197,10 @@ int source(const Args& a) {
             c.read(0);
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
-        char body[64];
-        std::snprintf(body, sizeof body, "t=%.6f n=%ld", now_epoch_us() / 1e6, i);
-        c.send("<message to='" + a.to + "' id='b" + std::to_string(i) + "'><body>" + body +
-               "</body></message>");
+        std::string to =
+            a.to_count > 1 ? a.to + std::to_string(i % a.to_count) + "@" + a.to_domain : a.to;
+        c.send("<message to='" + to + "' id='b" + std::to_string(i) + "'><body>" + bench::stamp() +
+               " n=" + std::to_string(i) + "</body></message>");
         if ((i & 255) == 0) {
             c.read(0);
             count_errors();

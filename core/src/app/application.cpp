@@ -256,7 +256,7 @@ int run_gateway(const AppOptions& o) {
         STOX_LOG_ERROR(log, "xmpp.component: {}", link_result.status().message());
         return kExitInvalid;
     }
-    std::shared_ptr<xmpp::ComponentLink> link = *link_result;
+    const std::shared_ptr<xmpp::ComponentLink>& link = *link_result;
     link->set_on_stanza([&router, link](sdk::Stanza s) {
         router.deliver_stanza(std::move(s),
                               [link](sdk::Stanza reply) { link->send(std::move(reply), {}); });

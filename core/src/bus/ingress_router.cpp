@@ -28,7 +28,7 @@ std::string join(const std::set<std::string>& items) {
 
 IngressRouter::IngressRouter(const ClaimTable& claims, const sdk::ErrorMapper& errors,
                              MetricsRegistry& metrics, sdk::Logger& log)
-    : claims_(claims), errors_(errors), metrics_(metrics), log_(log),
+    : claims_(claims), errors_(errors), log_(log),
       sip_routed_(metrics.counter("ingress.sip.routed")),
       sip_unclaimed_(metrics.counter("ingress.sip.unclaimed")),
       sip_overload_(metrics.counter("ingress.sip.overload")),

@@ -92,7 +92,6 @@ private:
 
     const ClaimTable& claims_;
     const sdk::ErrorMapper& errors_;
-    MetricsRegistry& metrics_;
     sdk::Logger& log_;
     sdk::Counter& sip_routed_;
     sdk::Counter& sip_unclaimed_;

@@ -264,7 +264,8 @@ PluginHost::validate_plugin_configs(const config::SiteConfig& site) const {
         errors.insert(errors.end(), errs.begin(), errs.end());
     }
     if (auto it = site.doc.find("plugins"); it != site.doc.end() && it->is_object()) {
-        for (const auto& [id, section] : it->items()) {
+        for (const auto& item : it->items()) {
+            const std::string& id = item.key();
             const bool known = std::any_of(entries_.begin(), entries_.end(),
                                            [&](const auto& e) { return e->record.id == id; });
             if (known) continue;
@@ -337,14 +338,15 @@ sdk::Status PluginHost::load_all(ClaimTable& claims, const config::SiteConfig* s
     }
     if (site != nullptr) {
         if (auto it = site->doc.find("plugins"); it != site->doc.end() && it->is_object()) {
-            for (const auto& [id, section] : it->items()) {
+            for (const auto& item : it->items()) {
+                const std::string& id = item.key();
                 if (std::any_of(entries_.begin(), entries_.end(),
                                 [&](const auto& e) { return e->record.id == id; }))
                     continue;
                 const std::string pointer = plugin_pointer(id);
                 STOX_LOG_WARN(log(), "{}: {}: unknown plugin '{}': not found on the plugin path",
                               site->source_of(pointer), pointer, id);
-                if (flag(&section, "required", false))
+                if (flag(&item.value(), "required", false))
                     fatal.push_back("required plugin " + id + " was not found on the plugin path");
             }
         }
@@ -375,7 +377,9 @@ sdk::Status PluginHost::load_all(ClaimTable& claims, const config::SiteConfig* s
         for (const auto& id : cycle) {
             Entry& e = *by_id.at(id);
             refuse(e, why);
-            if (e.record.required) fatal.push_back("required plugin " + id + ": " + why);
+            if (e.record.required)
+                fatal.push_back(
+                    std::string("required plugin ").append(id).append(": ").append(why));
         }
     }
 

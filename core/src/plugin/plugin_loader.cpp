@@ -155,7 +155,7 @@ open_plugin(const Manifest& manifest, const fs::path& library, const CoreAbi& co
         if (ec || !lib.is_loaded()) {
             // Boost.DLL only reports a generic code; dlerror() still holds the loader's reason
             // (undefined symbol, wrong ELF class, ...). Safe: we are the only loader thread.
-            const char* why = ::dlerror();
+            const char* why = ::dlerror(); // NOLINT(concurrency-mt-unsafe): loader thread only
             return R(sdk::ErrorCode::Internal, "cannot load library " + library.string() + ": " +
                                                    (why != nullptr ? why : ec.message()));
         }

@@ -88,6 +88,12 @@ void redirect_sofia_logs(sdk::Logger* log) {
         su_log_redirect(l, log ? sofia_logger : nullptr, nullptr);
 }
 
+// sofia's URL_STRING_MAKE is a C-style cast that clang flags (-Wcast-align); url_string_t is a
+// union that sofia reads as a string when it starts with a scheme, so the cast is safe.
+const url_string_t* as_url(const char* s) {
+    return reinterpret_cast<const url_string_t*>(s);
+}
+
 std::string host_for_url(const std::string& host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -301,7 +307,7 @@ void SipEndpoint::Impl::send(sdk::SipRequest req, std::function<void(sdk::SipRes
         req.body.empty()
             ? nullptr
             : sip_payload_create(home, req.body.data(), static_cast<isize_t>(req.body.size()));
-    url_string_t const* ruri = URL_STRING_MAKE(req.request_uri.c_str());
+    url_string_t const* ruri = as_url(req.request_uri.c_str());
     nta_outgoing_t* orq = nta_outgoing_tcreate(
         leg, response_callback, reinterpret_cast<nta_outgoing_magic_t*>(magic), nullptr,
         sip_method_code(req.method.c_str()), req.method.c_str(), ruri,
@@ -370,18 +376,16 @@ sdk::Status SipEndpoint::start() {
         const SipEndpointConfig& c = impl->cfg;
         std::string proxy = c.outbound_proxy;
         impl->agent = nta_agent_create(
-            impl->loop->root(), URL_STRING_MAKE(urls[0].first.c_str()), nullptr, nullptr,
+            impl->loop->root(), as_url(urls[0].first.c_str()), nullptr, nullptr,
             NTATAG_UDP_MTU(c.udp_mtu), NTATAG_SIP_T1X64(c.t1x64_ms),
             NTATAG_MAXSIZE(c.max_message_bytes), NTATAG_UA(1), NTATAG_SERVER_RPORT(1),
             NTATAG_CLIENT_RPORT(1),
-            TAG_IF(!proxy.empty(), NTATAG_DEFAULT_PROXY(URL_STRING_MAKE(proxy.c_str()))),
-            TAG_END());
+            TAG_IF(!proxy.empty(), NTATAG_DEFAULT_PROXY(as_url(proxy.c_str()))), TAG_END());
         if (!impl->agent)
             return sdk::Status(sdk::ErrorCode::Unreachable, "cannot listen on " + urls[0].second +
                                                                 " (address in use or not local?)");
         for (std::size_t i = 1; i < urls.size(); ++i)
-            if (nta_agent_add_tport(impl->agent, URL_STRING_MAKE(urls[i].first.c_str()),
-                                    TAG_END()) < 0)
+            if (nta_agent_add_tport(impl->agent, as_url(urls[i].first.c_str()), TAG_END()) < 0)
                 return sdk::Status(sdk::ErrorCode::Unreachable,
                                    "cannot listen on " + urls[i].second +
                                        " (address in use or not local?)");

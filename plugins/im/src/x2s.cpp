@@ -56,7 +56,7 @@ std::size_t estimate_wire_size(const stox::sdk::SipRequest& request) {
         std::size_t value = h.value.size();
         if (stox::sdk::SipMessage::iequals(h.name, "CSeq")) {
             const std::size_t sp = h.value.find(' ');
-            if (sp != std::string::npos && sp < kWidestCSeqNumber) value += kWidestCSeqNumber - sp;
+            if (sp < kWidestCSeqNumber) value += kWidestCSeqNumber - sp; // npos never is
         }
         n += h.name.size() + 2 + value + 2; // "Name: value\r\n"
     }
