@@ -29,6 +29,7 @@ su_root_t* g_root = nullptr;
 bool g_measure = false;
 std::uint64_t g_received = 0;
 std::vector<double> g_latency_us;
+double g_first_us = 0, g_last_us = 0;
 
 double now_us() {
     auto t = std::chrono::system_clock::now().time_since_epoch();
@@ -41,6 +42,8 @@ int on_request(nta_leg_magic_t*, nta_leg_t*, nta_incoming_t* irq, const sip_t* s
         return 0;
     }
     ++g_received;
+    g_last_us = bench::now_us();
+    if (g_received == 1) g_first_us = g_last_us;
     if (g_measure && sip->sip_payload) {
         double sent = bench::parse_stamp_us(
             std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
@@ -93,9 +96,9 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::fprintf(stderr, "bench_sip_responder listening on %s\n", url.c_str());
     su_root_run(g_root);
-    std::printf("{\"received\":%llu,\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
+    std::printf("{\"received\":%llu,\"p50_us\":%.0f,\"p99_us\":%.0f,\"span_s\":%.3f}\n",
                 static_cast<unsigned long long>(g_received), percentile(g_latency_us, 0.50),
-                percentile(g_latency_us, 0.99));
+                percentile(g_latency_us, 0.99), (g_last_us - g_first_us) / 1e6);
     std::fflush(stdout);
     nta_leg_destroy(leg);
     nta_agent_destroy(agent);

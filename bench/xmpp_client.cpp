@@ -141,6 +141,7 @@ int sink(const Args& a) {
     login(c, a);
     std::fprintf(stderr, "sink ready\n");
     long received = 0, errors = 0;
+    double first_us = 0, last_us = 0;
     std::vector<double> lat;
     lat.reserve(static_cast<std::size_t>(std::max(a.expect, 1000L)));
     auto last = Clock::now();
@@ -155,6 +156,8 @@ int sink(const Args& a) {
             std::size_t e = b.find("</message>", m);
             if (e == std::string::npos) break;
             double now = bench::now_us();
+            if (first_us == 0) first_us = now;
+            last_us = now;
             std::string_view stanza(b.data() + m, e - m);
             if (stanza.find("type='error'") != std::string_view::npos ||
                 stanza.find("type=\"error\"") != std::string_view::npos)
@@ -173,8 +176,10 @@ int sink(const Args& a) {
         if (started && Clock::now() - last > std::chrono::milliseconds(a.idle_ms)) break;
         if (!started && Clock::now() - last > std::chrono::milliseconds(a.idle_ms * 20)) break;
     }
-    std::printf("{\"received\":%ld,\"errors\":%ld,\"p50_us\":%.0f,\"p99_us\":%.0f}\n", received,
-                errors, percentile(lat, 0.5), percentile(lat, 0.99));
+    std::printf("{\"received\":%ld,\"errors\":%ld,\"p50_us\":%.0f,\"p99_us\":%.0f,"
+                "\"span_s\":%.3f}\n",
+                received, errors, percentile(lat, 0.5), percentile(lat, 0.99),
+                (last_us - first_us) / 1e6);
     return 0;
 }
 
@@ -235,6 +240,10 @@ int main(int argc, char** argv) {
             a.domain = v;
         else if (k == "--to")
             a.to = v;
+        else if (k == "--to-count")
+            a.to_count = std::atol(v.c_str());
+        else if (k == "--to-domain")
+            a.to_domain = v;
         else if (k == "--count")
             a.count = std::atol(v.c_str());
         else if (k == "--expect")
