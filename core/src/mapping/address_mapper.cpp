@@ -6,6 +6,8 @@
 #include "mapping/address_codec.hpp"
 #include "mapping/precis.hpp"
 
+#include "stox/sdk/text.hpp"
+
 namespace stox::core {
 namespace {
 
@@ -14,18 +16,6 @@ using sdk::Result;
 using sdk::Status;
 using sdk::UriRole;
 using sdk::UriScheme;
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
 
 bool contains(std::string_view set, unsigned char c) noexcept {
     return set.find(static_cast<char>(c)) != std::string_view::npos;
@@ -192,12 +182,12 @@ Result<ParsedUri> parse_uri(std::string_view uri, UriRole role) {
         if (name.empty()) return Status{ErrorCode::BadRequest, "URI parameter without a name"};
         const bool has_value = eq != std::string_view::npos;
         const std::string_view value = has_value ? param.substr(eq + 1) : std::string_view{};
-        if (iequals(name, "user") && iequals(value, "phone")) {
+        if (sdk::ascii_iequals(name, "user") && sdk::ascii_iequals(value, "phone")) {
             // CORE-ADDR-2: telephone numbers are out of scope; [CHOICE] 404.
             return Status{ErrorCode::ItemNotFound,
                           "user=phone URIs (telephone numbers) cannot be mapped to XMPP"};
         }
-        if (iequals(name, "gr") && has_value) {
+        if (sdk::ascii_iequals(name, "gr") && has_value) {
             if (value.empty()) return Status{ErrorCode::BadRequest, "empty gr parameter value"};
             if (seen_gr_value) return Status{ErrorCode::BadRequest, "duplicate gr parameter"};
             seen_gr_value = true;
@@ -291,13 +281,13 @@ Result<std::string> to_uri_impl(std::string_view jid, UriScheme scheme) {
 } // namespace
 
 bool parse_uri_scheme(std::string_view s, sdk::UriScheme& out) noexcept {
-    if (iequals(s, "sip")) {
+    if (sdk::ascii_iequals(s, "sip")) {
         out = UriScheme::Sip;
-    } else if (iequals(s, "sips")) {
+    } else if (sdk::ascii_iequals(s, "sips")) {
         out = UriScheme::Sips;
-    } else if (iequals(s, "im")) {
+    } else if (sdk::ascii_iequals(s, "im")) {
         out = UriScheme::Im;
-    } else if (iequals(s, "pres")) {
+    } else if (sdk::ascii_iequals(s, "pres")) {
         out = UriScheme::Pres;
     } else {
         return false;
@@ -316,15 +306,15 @@ std::string_view to_string(sdk::UriScheme scheme) noexcept {
 }
 
 bool parse_uri_role(std::string_view s, sdk::UriRole& out) noexcept {
-    if (iequals(s, "request-uri") || iequals(s, "ruri")) {
+    if (sdk::ascii_iequals(s, "request-uri") || sdk::ascii_iequals(s, "ruri")) {
         out = UriRole::RequestUri;
-    } else if (iequals(s, "to")) {
+    } else if (sdk::ascii_iequals(s, "to")) {
         out = UriRole::To;
-    } else if (iequals(s, "from")) {
+    } else if (sdk::ascii_iequals(s, "from")) {
         out = UriRole::From;
-    } else if (iequals(s, "contact")) {
+    } else if (sdk::ascii_iequals(s, "contact")) {
         out = UriRole::Contact;
-    } else if (iequals(s, "entity")) {
+    } else if (sdk::ascii_iequals(s, "entity")) {
         out = UriRole::Entity;
     } else {
         return false;

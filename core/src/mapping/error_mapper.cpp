@@ -10,6 +10,8 @@
 #include "mapping/address_codec.hpp"
 #include "mapping/address_mapper.hpp"
 
+#include "stox/sdk/text.hpp"
+
 namespace stox::core {
 namespace {
 
@@ -20,18 +22,6 @@ using sdk::TargetKind;
 using sdk::UriRole;
 using sdk::UriScheme;
 using sdk::XmppError;
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
 
 std::string_view trim(std::string_view s) noexcept {
     constexpr std::string_view kWs = " \t\r\n";
@@ -103,7 +93,7 @@ sdk::Result<std::string> address_to_contact(std::string_view chardata) {
         if (!uri) return uri.status();
         return "<" + *uri + ">";
     }
-    if (iequals(scheme, "xmpp")) {
+    if (sdk::ascii_iequals(scheme, "xmpp")) {
         auto jid = codec::xmpp_iri_to_jid(addr);
         if (!jid) return jid.status();
         auto uri = address_mapper().to_uri(*jid, UriScheme::Sip);
@@ -369,9 +359,9 @@ std::string_view normalize_condition(std::string_view s) noexcept {
 }
 
 bool parse_target_kind(std::string_view s, sdk::TargetKind& out) noexcept {
-    if (iequals(s, "bare")) {
+    if (sdk::ascii_iequals(s, "bare")) {
         out = TargetKind::Bare;
-    } else if (iequals(s, "full")) {
+    } else if (sdk::ascii_iequals(s, "full")) {
         out = TargetKind::Full;
     } else {
         return false;

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "stox/sdk/text.hpp"
+
 namespace stox::core::xmpp {
 namespace {
 
@@ -23,24 +25,6 @@ constexpr bool ends_name(char c) noexcept {
 constexpr bool is_xml_char(std::uint32_t cp) noexcept {
     return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
            (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
 }
 
 sdk::Status bad(std::string message) {
@@ -86,7 +70,7 @@ sdk::Result<std::string> decode_attribute_value(std::string_view raw) {
             if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
                 !is_xml_char(cp))
                 return bad("invalid character reference");
-            append_utf8(out, cp);
+            sdk::append_utf8(out, cp);
         } else {
             // RFC 6120 §11.1: only the predefined entities are allowed.
             return bad("entity reference other than a predefined entity");

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "stox/sdk/text.hpp"
+
 namespace stox::plugins::im {
 
 bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) noexcept {
@@ -47,24 +49,6 @@ bool is_valid_utf8(std::string_view s) noexcept {
     while (i < s.size())
         if (!next_code_point(s, i, cp)) return false;
     return true;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
 }
 
 std::size_t strip_non_xml_chars(std::string& text) {
@@ -150,13 +134,6 @@ std::string ascii_lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = ascii_lower(c);
     return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {

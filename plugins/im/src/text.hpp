@@ -9,13 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "stox/sdk/text.hpp"
+
 namespace stox::plugins::im {
 
 /// Decodes the UTF-8 sequence at s[i] into cp and advances i. Rejects overlong forms,
 /// surrogates and values above U+10FFFF (RFC 3629). On failure i is unchanged.
 bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) noexcept;
 bool is_valid_utf8(std::string_view s) noexcept;
-void append_utf8(std::string& out, char32_t cp);
+using sdk::append_utf8; // stox/sdk/text.hpp
 
 /// XML 1.0 §2.2 Char: TAB, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF.
 constexpr bool is_xml_char(char32_t cp) noexcept {
@@ -39,7 +41,9 @@ std::optional<std::string> unhex_lower(std::string_view hex);
 
 char ascii_lower(char c) noexcept;
 std::string ascii_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b) noexcept;
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    return sdk::ascii_iequals(a, b);
+}
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
 std::string_view trim(std::string_view s) noexcept;
 

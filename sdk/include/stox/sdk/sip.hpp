@@ -3,7 +3,6 @@
 /// SIP side of the gateway as plugins see it, as SDK-owned value types (no sofia-sip types).
 #pragma once
 
-#include <cctype>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "stox/sdk/status.hpp"
+#include "stox/sdk/text.hpp"
 
 namespace stox::sdk {
 
@@ -57,14 +57,7 @@ struct SipMessage {
         return *this;
     }
 
-    static bool iequals(std::string_view a, std::string_view b) {
-        if (a.size() != b.size()) return false;
-        for (std::size_t i = 0; i < a.size(); ++i)
-            if (std::tolower(static_cast<unsigned char>(a[i])) !=
-                std::tolower(static_cast<unsigned char>(b[i])))
-                return false;
-        return true;
-    }
+    static bool iequals(std::string_view a, std::string_view b) { return ascii_iequals(a, b); }
 };
 
 struct SipRequest : SipMessage {
