@@ -247,6 +247,9 @@ def main():
     ap.add_argument("--rates", default="1000,2000,5000,10000,12000,15000")
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--markdown")
+    ap.add_argument("--perf", metavar="FILE",
+                    help="record stoxgw with perf (cpu-clock, call graphs) during the run and "
+                         "print the top symbols; FILE receives the report")
     a = ap.parse_args()
     rates = [int(r) for r in a.rates.split(",")]
     machine = f"{os.cpu_count()} cores, {os.uname().release}, " + \
@@ -257,11 +260,26 @@ def main():
     try:
         b.start_prosody()
         b.start_gateway()
+        perf = None
+        if a.perf:
+            perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o",
+                                     a.perf + ".data", "-p", str(b.gw.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
         for r in rates:
             for fn in (b.sip_to_xmpp, b.xmpp_to_sip, b.ceiling):
                 row = fn(r)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
+            rep = subprocess.run(["perf", "report", "-i", a.perf + ".data",
+                                  "--no-children", "--sort", "dso,symbol", "--stdio", "-g", "none",
+                                  "--percent-limit", "0.7"], capture_output=True, text=True)
+            with open(a.perf, "w") as f:
+                f.write(rep.stdout)
+            print("\n".join(l for l in rep.stdout.splitlines() if l and not l.startswith("#"))[:6000])
     finally:
         b.close()
     table = markdown(rows, machine)

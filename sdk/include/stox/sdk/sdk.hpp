@@ -15,5 +15,6 @@
 #include "stox/sdk/plugin.hpp"
 #include "stox/sdk/sip.hpp"
 #include "stox/sdk/status.hpp"
+#include "stox/sdk/text.hpp"
 #include "stox/sdk/xml.hpp"
 #include "stox/sdk/xmpp.hpp"
