@@ -40,4 +40,5 @@ $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends 
 # The Debian prosody package starts a system instance on install; tests run their own.
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl stop prosody kamailio 2>/dev/null || true; fi
 $SUDO pkill -x prosody 2>/dev/null || true
+$SUDO pkill -x kamailio 2>/dev/null || true
 echo "install-deps: done"
