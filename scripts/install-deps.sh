@@ -39,6 +39,7 @@ $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}"
 # The Debian prosody package starts a system instance on install; tests run their own.
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl stop prosody kamailio 2>/dev/null || true; fi
-$SUDO pkill -x prosody 2>/dev/null || true
+# The packaged service runs as 'lua5.4 /usr/bin/prosody'; it would hold 5222 for run-local.sh.
+$SUDO pkill -f '^lua[0-9.]* /usr/bin/prosody' 2>/dev/null || true
 $SUDO pkill -x kamailio 2>/dev/null || true
 echo "install-deps: done"
