@@ -1124,23 +1124,6 @@ private:
         if (i_ == start) fail("name expected");
         return std::string(s_.substr(start, i_ - start));
     }
-    static void append_utf8(std::string& out, std::uint32_t cp) {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-    }
     std::string decode(std::string_view raw) const {
         std::string out;
         for (std::size_t k = 0; k < raw.size(); ++k) {
@@ -1163,7 +1146,7 @@ private:
                 out += '\'';
             else if (ref.size() > 1 && ref[0] == '#') {
                 const bool hex = ref[1] == 'x';
-                append_utf8(
+                sdk::append_utf8(
                     out, static_cast<std::uint32_t>(std::stoul(std::string(ref.substr(hex ? 2 : 1)),
                                                                nullptr, hex ? 16 : 10)));
             } else {
