@@ -528,7 +528,8 @@ sdk::Result<PresenceDoc> parse_pidf(std::string_view xml) noexcept {
         if (xml.size() > kMaxPidfBytes)
             return {ErrorCode::TooLarge, "PIDF body of " + std::to_string(xml.size()) +
                                              " bytes exceeds " + std::to_string(kMaxPidfBytes)};
-        if (trim(xml).empty()) return {ErrorCode::BadRequest, "empty PIDF body"};
+        if (std::all_of(xml.begin(), xml.end(), is_xml_space))
+            return {ErrorCode::BadRequest, "empty PIDF body"};
         // The host initialises Xerces (core XercesGuard); without it every call would crash.
         if (xc::XMLPlatformUtils::fgMemoryManager == nullptr)
             return {ErrorCode::Internal, "Xerces-C is not initialised"};

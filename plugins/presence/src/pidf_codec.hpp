@@ -86,11 +86,11 @@ struct PidfToXmppParams {
     std::string id;               ///< stanza id to mirror (probe answers, RFC 6121 §4.3.2)
 };
 
-/// Table P2: one <presence/> per tuple with a <basic/> (tuples without one are skipped; later
-/// tuples naming an already emitted resource are dropped). open -> no type, closed ->
-/// type='unavailable'; show from jabber:client <show/>, else from RPID; notes ->
-/// <status xml:lang/>; contact priority -> <priority/> (§2.5). Stanzas are in the component
-/// namespace (sdk::kComponentNs).
+/// Table P2: one <presence/> per resource, in tuple order. Tuples without <basic/> are skipped;
+/// when several tuples name one resource, the first open one (else the first) is used.
+/// open -> no type, closed -> type='unavailable'; show from jabber:client <show/>, else from
+/// RPID; notes -> <status xml:lang/>; contact priority -> <priority/> (§2.5). Stanzas
+/// are in the component namespace (sdk::kComponentNs); a closed tuple carries no show/priority.
 [[nodiscard]] std::vector<sdk::XmlElement> pidf_to_xmpp(const PresenceDoc& doc,
                                                         const PidfToXmppParams& params);
 
