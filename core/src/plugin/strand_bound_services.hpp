@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Per-plugin views of the shared SIP and XMPP services. CoreServices holds one SipService and
-// one XmppService for all plugins, and whoever implements them (the offline stand-ins, the real
-// endpoints) completes requests on its own thread. The SDK promises that a completion "runs on
-// the sending plugin's strand" (sip.hpp, xmpp.hpp), so each PluginContextImpl wraps the shared
-// services in these adapters, which re-post every completion onto the plugin's strand. A
-// completion that arrives after the plugin was stopped (strand closed) is dropped by the strand,
-// which counts and logs it (strand.refused_closed).
+// one XmppService for all plugins, and their implementations (sip::SipServiceImpl on the sofia
+// thread, xmpp::XmppServiceImpl on the link's strand) complete requests on their own threads. The
+// SDK promises that a completion "runs on the sending plugin's strand" (sip.hpp, xmpp.hpp), so each
+// PluginContextImpl wraps the shared services in these adapters, which re-post every completion
+// onto the plugin's strand. A completion that arrives after the plugin was stopped (strand closed)
+// is dropped by the strand, which counts and logs it (strand.refused_closed).
 #pragma once
 
 #include <chrono>

@@ -980,61 +980,14 @@ void ComponentLink::run_stop_completion() noexcept {
 
 // --- XmppServiceImpl --------------------------------------------------------------------------
 
-XmppServiceImpl::XmppServiceImpl(std::shared_ptr<ComponentLink> link) : link_(std::move(link)) {}
-
-XmppServiceImpl::XmppServiceImpl(std::shared_ptr<ComponentLink> link, PostFn post_to_caller)
-    : link_(std::move(link)), route_(std::make_shared<Route>()) {
-    route_->post = std::move(post_to_caller);
-}
-
-XmppServiceImpl::XmppServiceImpl(std::shared_ptr<ComponentLink> link, sdk::Executor& caller)
-    : XmppServiceImpl(std::move(link),
-                      [&caller](std::function<void()> fn) { caller.post(std::move(fn)); }) {}
-
-XmppServiceImpl::~XmppServiceImpl() {
-    if (!route_) return;
-    std::lock_guard lock(route_->mu);
-    route_->post = nullptr;
-}
-
-sdk::SendCompletion XmppServiceImpl::route_done(sdk::SendCompletion done) const noexcept {
-    if (!done || !route_) return done;
-    try {
-        return [route = route_, done = std::move(done)](const Status& status) mutable {
-            std::lock_guard lock(route->mu);
-            if (route->post) route->post([done = std::move(done), status] { done(status); });
-        };
-    } catch (...) {
-        return {}; // out of memory building the hop: the stanza is still sent, unobserved
-    }
-}
-
-sdk::ReplyHandler XmppServiceImpl::route_reply(sdk::ReplyHandler on_reply) const noexcept {
-    if (!on_reply || !route_) return on_reply;
-    try {
-        return [route = route_, cb = std::move(on_reply)](const sdk::Stanza* reply) mutable {
-            // The reply is only valid during this call: a copy travels to the caller's strand.
-            std::optional<sdk::Stanza> copy;
-            if (reply != nullptr) copy = *reply;
-            std::lock_guard lock(route->mu);
-            if (route->post)
-                route->post(
-                    [cb = std::move(cb), copy = std::move(copy)] { cb(copy ? &*copy : nullptr); });
-        };
-    } catch (...) {
-        return {}; // out of memory building the hop: sent, but the reply goes unobserved
-    }
-}
-
 void XmppServiceImpl::send(sdk::Stanza stanza, sdk::SendCompletion done) noexcept {
-    link_->send(std::move(stanza), route_done(std::move(done)));
+    link_->send(std::move(stanza), std::move(done));
 }
 
 void XmppServiceImpl::send_tracked(sdk::Stanza stanza, sdk::SendCompletion done,
                                    std::chrono::milliseconds window,
                                    sdk::ReplyHandler on_reply) noexcept {
-    link_->send_tracked(std::move(stanza), route_done(std::move(done)), window,
-                        route_reply(std::move(on_reply)));
+    link_->send_tracked(std::move(stanza), std::move(done), window, std::move(on_reply));
 }
 
 std::string XmppServiceImpl::component_domain() const {

@@ -253,24 +253,13 @@ private:
     sdk::Counter& links_lost_replies_;
 };
 
-/// sdk::XmppService over the link. Two ways to use it:
-///  * per plugin, with the plugin's executor (or a post function): completions and replies are
-///    posted onto the caller's strand, as the SDK promises. Destroy it before that executor;
-///    what arrives afterwards is dropped (the plugin that would receive it is gone).
-///  * shared (link only): completions and replies run on the link's strand, for a per-plugin
-///    adapter that does the hop itself (plugin/strand_bound_services.hpp).
+/// sdk::XmppService over the link, shared by all plugins. Completions and replies run on the
+/// link's strand; each plugin reaches it through StrandBoundXmppService, which re-posts them onto
+/// the plugin's strand (plugin/strand_bound_services.hpp), as the SDK promises.
 /// Thread context: every member from any thread.
 class XmppServiceImpl final : public sdk::XmppService {
 public:
-    /// Runs a completion on the caller's strand; must not run it inline.
-    using PostFn = std::function<void(std::function<void()>)>;
-
-    explicit XmppServiceImpl(std::shared_ptr<ComponentLink> link);
-    XmppServiceImpl(std::shared_ptr<ComponentLink> link, PostFn post_to_caller);
-    XmppServiceImpl(std::shared_ptr<ComponentLink> link, sdk::Executor& caller);
-    ~XmppServiceImpl() override;
-    XmppServiceImpl(const XmppServiceImpl&) = delete;
-    XmppServiceImpl& operator=(const XmppServiceImpl&) = delete;
+    explicit XmppServiceImpl(std::shared_ptr<ComponentLink> link) : link_(std::move(link)) {}
 
     void send(sdk::Stanza stanza, sdk::SendCompletion done) noexcept override;
     void send_tracked(sdk::Stanza stanza, sdk::SendCompletion done,
@@ -280,15 +269,7 @@ public:
     [[nodiscard]] bool connected() const noexcept override;
 
 private:
-    struct Route {
-        std::mutex mu;
-        PostFn post; // emptied by the destructor
-    };
-    [[nodiscard]] sdk::SendCompletion route_done(sdk::SendCompletion done) const noexcept;
-    [[nodiscard]] sdk::ReplyHandler route_reply(sdk::ReplyHandler on_reply) const noexcept;
-
     std::shared_ptr<ComponentLink> link_;
-    std::shared_ptr<Route> route_; // null: shared mode, no hop
 };
 
 } // namespace stox::core::xmpp

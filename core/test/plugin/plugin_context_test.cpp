@@ -4,7 +4,6 @@
 // the plugin's strand. Also the offline SIP/XMPP stand-ins (OFF-*).
 #include <gtest/gtest.h>
 
-#include "plugin/offline_services.hpp"
 #include "plugin/plugin_context_impl.hpp"
 #include "plugin_test_support.hpp"
 #include "stox/sdk/unstable/asio.hpp"
@@ -229,83 +228,6 @@ TEST_F(PluginContextTest, CTX6_CompletionAfterRevokeIsDroppedAndCounted) {
         rig.io, [] { return false; }, 20ms);
     EXPECT_FALSE(called);
     EXPECT_EQ(rig.metrics.value("strand.refused_closed"), 1u);
-}
-
-TEST(OfflineServicesTest, OFF1_SipRequestsFailWith503Asynchronously) {
-    test::CoreRig rig;
-    OfflineSipService sip(rig.io, rig.core_log, {"example.net"});
-    EXPECT_EQ(sip.domains(), std::vector<std::string>{"example.net"});
-    sdk::SipRequest req;
-    req.method = "MESSAGE";
-    req.request_uri = "sip:romeo@example.org";
-    sdk::SipResponse got;
-    sip.send_request(req, [&](const sdk::SipResponse& r) { got = r; });
-    EXPECT_EQ(got.status, 0) << "completed inline";
-    ASSERT_TRUE(test::run_until(rig.io, [&] { return got.status != 0; }));
-    EXPECT_EQ(got.status, 503);
-    EXPECT_EQ(got.reason, "SIP endpoint not running");
-    EXPECT_EQ(
-        rig.capture
-            .matching({" warn [", "MESSAGE", "sip:romeo@example.org", "SIP endpoint not running"})
-            .size(),
-        1u)
-        << rig.capture.text();
-    sip.send_request(req, nullptr); // nobody to tell: only the warning
-    EXPECT_EQ(rig.capture.matching({" warn [", "SIP endpoint not running"}).size(), 2u);
-}
-
-TEST(OfflineServicesTest, OFF2_StanzasFailWithUnreachable) {
-    test::CoreRig rig;
-    OfflineXmppService xmpp(rig.io, rig.core_log, "example.net");
-    EXPECT_FALSE(xmpp.connected());
-    EXPECT_EQ(xmpp.component_domain(), "example.net");
-    std::optional<sdk::Status> got;
-    auto stanza = sdk::make_stanza("message");
-    stanza.set_attr("to", "juliet@example.com");
-    xmpp.send(stanza, [&](const sdk::Status& s) { got = s; });
-    EXPECT_FALSE(got) << "completed inline";
-    ASSERT_TRUE(test::run_until(rig.io, [&] { return got.has_value(); }));
-    EXPECT_EQ(got->code(), sdk::ErrorCode::Unreachable);
-    EXPECT_EQ(got->message(), "XMPP component link not running");
-    EXPECT_EQ(rig.capture.matching({" warn [", "<message/>", "juliet@example.com"}).size(), 1u)
-        << rig.capture.text();
-
-    std::optional<sdk::Status> tracked;
-    bool replied = false;
-    xmpp.send_tracked(
-        stanza, [&](const sdk::Status& s) { tracked = s; }, 1s,
-        [&](const sdk::Stanza*) { replied = true; });
-    ASSERT_TRUE(test::run_until(rig.io, [&] { return tracked.has_value(); }));
-    EXPECT_EQ(tracked->code(), sdk::ErrorCode::Unreachable);
-    test::run_until(
-        rig.io, [] { return false; }, 20ms);
-    EXPECT_FALSE(replied) << "nothing was sent, so there is no reply to wait for";
-}
-
-TEST(OfflineServicesTest, OFF1_ThroughAContextTheCompletionRunsOnThePluginStrand) {
-    test::CoreRig rig;
-    OfflineSipService sip(rig.io, rig.core_log, {"example.net"});
-    OfflineXmppService xmpp(rig.io, rig.core_log, "example.net");
-    CoreServices services{rig.sink,      rig.metrics, rig.bus, rig.router,
-                          rig.addresses, rig.errors,  sip,     xmpp};
-    auto strand =
-        std::make_shared<PluginStrand>(rig.io, "org.test.off", 10, rig.metrics, rig.core_log);
-    PluginContextImpl ctx("org.test.off", services, strand,
-                          config::JsonConfigView(nlohmann::json::object()), false, false);
-    std::atomic<int> status{0};
-    std::atomic<bool> on_strand{false};
-    std::atomic<bool> unreachable{false};
-    ctx.sip().send_request(sdk::SipRequest{}, [&](const sdk::SipResponse& r) {
-        on_strand = strand->strand().running_in_this_thread();
-        status = r.status;
-    });
-    ctx.xmpp().send(sdk::make_stanza("iq"), [&](const sdk::Status& s) {
-        unreachable = s.code() == sdk::ErrorCode::Unreachable;
-    });
-    ASSERT_TRUE(test::run_until(rig.io, [&] { return status.load() != 0 && unreachable; }));
-    EXPECT_EQ(status.load(), 503);
-    EXPECT_TRUE(on_strand);
-    EXPECT_FALSE(ctx.xmpp().connected());
 }
 
 } // namespace

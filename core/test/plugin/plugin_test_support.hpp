@@ -22,6 +22,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "../common/io_wait.hpp"
 #include "bus/claim_table.hpp"
 #include "bus/event_bus.hpp"
 #include "bus/ingress_router.hpp"
@@ -188,50 +189,6 @@ struct CoreRig {
         return CoreServices{sink, metrics, bus, router, addresses, errors, sip, xmpp};
     }
 };
-
-/// Runs `io` on the calling thread until `done()` holds or `limit` passes.
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        if (io.stopped()) io.restart();
-        io.run_one_for(5ms);
-    }
-    return true;
-}
-
-/// `n` threads running `io`, with a work guard, for the life of this object.
-class IoThreads {
-public:
-    IoThreads(boost::asio::io_context& io, int n) : io_(io), guard_(io.get_executor()) {
-        for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
-    }
-    ~IoThreads() { stop(); }
-    IoThreads(const IoThreads&) = delete;
-    IoThreads& operator=(const IoThreads&) = delete;
-    void stop() {
-        guard_.reset();
-        io_.stop();
-        for (auto& t : threads_)
-            if (t.joinable()) t.join();
-    }
-
-private:
-    boost::asio::io_context& io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
-    std::vector<std::thread> threads_;
-};
-
-/// Waits (yielding) until `done()` holds while other threads run the io_context.
-inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::yield();
-    }
-    return true;
-}
 
 /// A fresh directory under the system temp dir, removed with its content afterwards.
 class TempDir {

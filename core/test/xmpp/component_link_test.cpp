@@ -558,60 +558,6 @@ TEST_F(ComponentLinkTest, LinkOnAMultiThreadedIoContext) {
     for (auto& t : threads) t.join();
 }
 
-// A plugin strand stand-in: runs posted functions only when the test says so.
-class ManualExecutor final : public sdk::Executor {
-public:
-    void post(std::function<void()> fn) noexcept override { posted.push_back(std::move(fn)); }
-    sdk::TimerHandle after(std::chrono::milliseconds, std::function<void()>) noexcept override {
-        return {};
-    }
-    [[nodiscard]] std::chrono::steady_clock::time_point now() const noexcept override {
-        return std::chrono::steady_clock::now();
-    }
-    void run_all() {
-        auto fns = std::move(posted);
-        posted.clear();
-        for (auto& f : fns) f();
-    }
-    std::vector<std::function<void()>> posted;
-};
-
-// Completions of XmppService::send run on the caller's strand (sdk/xmpp.hpp), not the
-// link's.
-TEST_F(ComponentLinkTest, ServiceRoutesCompletionsToTheCallersExecutor) {
-    start_up(config());
-    ManualExecutor plugin_strand;
-    XmppServiceImpl service(link_, plugin_strand);
-    EXPECT_EQ(service.component_domain(), kDomain);
-    EXPECT_TRUE(service.connected());
-    std::optional<Status> got;
-    service.send(message("svc"), [&](const Status& s) { got = s; });
-    ASSERT_TRUE(run_until([&] { return plugin_strand.posted.size() == 1; }));
-    EXPECT_FALSE(got.has_value()); // not run on the link's strand
-    plugin_strand.run_all();
-    ASSERT_TRUE(got.has_value());
-    EXPECT_TRUE(got->ok());
-    service.send(message("no-completion"), {});
-    ASSERT_TRUE(run_until([&] { return metric("xmpp.stanzas_out") == 2; }));
-}
-
-TEST_F(ComponentLinkTest, ServiceDestroyedBeforeCompletionDropsIt) {
-    make(config()); // down: the send waits in the queue
-    ManualExecutor plugin_strand;
-    bool called = false;
-    {
-        XmppServiceImpl service(link_, plugin_strand);
-        EXPECT_FALSE(service.connected());
-        service.send(message("x"), [&](const Status&) { called = true; });
-        io_.poll();
-    }
-    bool stopped = false;
-    link_->stop([&] { stopped = true; });
-    ASSERT_TRUE(run_until([&] { return stopped; }));
-    EXPECT_TRUE(plugin_strand.posted.empty());
-    EXPECT_FALSE(called);
-}
-
 // --- send_tracked (sdk/xmpp.hpp ReplyHandler) ---
 
 const char* const kBounce =
@@ -726,29 +672,13 @@ TEST_F(ComponentLinkTest, StopEndsPendingTrackingWithNullptr) {
     link_.reset();
 }
 
-TEST_F(ComponentLinkTest, ServiceRoutesTrackedRepliesToTheCallersExecutor) {
-    start_up(config());
-    ManualExecutor plugin_strand;
-    XmppServiceImpl service(link_, plugin_strand);
-    std::optional<Status> sent;
-    service.send_tracked(
-        message("t1"), [&](const Status& s) { sent = s; }, 5s, replies_.make());
-    ASSERT_TRUE(run_until([&] { return plugin_strand.posted.size() == 1; }));
-    server_.send(server_.conn(0), kBounce);
-    ASSERT_TRUE(run_until([&] { return plugin_strand.posted.size() == 2; }));
-    EXPECT_FALSE(sent.has_value());
-    EXPECT_EQ(replies_.calls, 0);
-    plugin_strand.run_all(); // the reply was copied: still valid here
-    ASSERT_TRUE(sent.has_value());
-    EXPECT_TRUE(sent->ok());
-    ASSERT_EQ(replies_.calls, 1);
-    EXPECT_EQ(replies_.last->attr("id"), "t1");
-}
-
-// Shared mode: no hop, everything on the link's strand (a per-plugin adapter hops).
+// The service has no hop of its own: everything on the link's strand (StrandBoundXmppService
+// moves completions to the plugin's strand; tested with the plugin context, CTX-6).
 TEST_F(ComponentLinkTest, SharedServiceCompletesOnTheLinkStrand) {
     start_up(config());
     XmppServiceImpl service(link_);
+    EXPECT_EQ(service.component_domain(), kDomain);
+    EXPECT_TRUE(service.connected());
     bool in_strand = false;
     bool called = false;
     service.send(message("s"), [&](const Status& s) {

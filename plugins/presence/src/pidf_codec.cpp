@@ -26,6 +26,7 @@
 #include <xercesc/util/XMLString.hpp>
 #include <xercesc/util/XMLUni.hpp>
 
+#include "stox/sdk/text.hpp"
 #include "stox/sdk/xmpp.hpp"
 
 namespace stox::plugins::presence {
@@ -165,21 +166,7 @@ void append_utf8(std::string& out, const XMLCh* s, std::size_t n) {
             }
         }
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; // lone surrogate
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
+        sdk::append_utf8(out, cp);
     }
 }
 
@@ -506,6 +493,20 @@ void append_escaped(std::string& out, std::string_view s, bool attribute) {
     XmlElement::escape_into(out, xml_chars_only(s), attribute);
 }
 
+/// `<indent><note xml:lang='..'>text</note>` (RFC 3863 §4.1.7), for tuples and the document.
+void append_note(std::string& out, const Note& n, std::string_view indent) {
+    out += indent;
+    out += "<note";
+    if (!n.lang.empty()) {
+        out += " xml:lang='";
+        append_escaped(out, n.lang, true);
+        out += '\'';
+    }
+    out += '>';
+    append_escaped(out, n.text, false);
+    out += "</note>\n";
+}
+
 // Table P2 resource, in order: gr of the tuple contact; gr of the NOTIFY Contact when there
 // is a single tuple; the decoded "ID-" tuple id; the raw tuple id.
 std::string resource_for(const PresenceTuple& t, bool single_tuple, const PidfToXmppParams& p) {
@@ -706,17 +707,7 @@ std::string serialize_pidf(const PresenceDoc& doc) {
             append_escaped(out, t.contact, false);
             out += "</contact>\n";
         }
-        for (const auto& n : t.notes) {
-            out += "    <note";
-            if (!n.lang.empty()) {
-                out += " xml:lang='";
-                append_escaped(out, n.lang, true);
-                out += '\'';
-            }
-            out += '>';
-            append_escaped(out, n.text, false);
-            out += "</note>\n";
-        }
+        for (const auto& n : t.notes) append_note(out, n, "    ");
         if (!t.timestamp.empty()) {
             out += "    <timestamp>";
             append_escaped(out, t.timestamp, false);
@@ -724,17 +715,7 @@ std::string serialize_pidf(const PresenceDoc& doc) {
         }
         out += "  </tuple>\n";
     }
-    for (const auto& n : doc.notes) {
-        out += "  <note";
-        if (!n.lang.empty()) {
-            out += " xml:lang='";
-            append_escaped(out, n.lang, true);
-            out += '\'';
-        }
-        out += '>';
-        append_escaped(out, n.text, false);
-        out += "</note>\n";
-    }
+    for (const auto& n : doc.notes) append_note(out, n, "  ");
     out += "</presence>\n";
     return out;
 }
