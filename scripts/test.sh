@@ -24,6 +24,22 @@ done
 step() { printf '\n==== %s (%s)\n' "$1" "$(date +%T)"; }
 started=$(date +%s)
 
+# Every test run goes through run_ctest, which refuses a selection that matches no test (a
+# renamed test must not silently drop out of CI) and adds its count to the closing line.
+passed_total=0
+run_ctest() {
+  local log
+  log=$(mktemp)
+  ctest "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  if [ "$rc" != 0 ]; then rm -f "$log"; exit "$rc"; fi
+  local n
+  n=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]\+\).*/\1/p' "$log" | tail -1)
+  rm -f "$log"
+  if [ -z "$n" ] || [ "$n" = 0 ]; then echo "ctest $*: selected no test" >&2; exit 1; fi
+  passed_total=$((passed_total + n))
+}
+
 if [ "$deps" = 1 ]; then step "dependencies"; ./scripts/install-deps.sh; fi
 
 step "clang-format"
@@ -34,7 +50,7 @@ cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
 
 step "tests: dev (all labels)"
-ctest --preset dev -j "$jobs" --timeout 600
+run_ctest --preset dev -j "$jobs" --timeout 600
 
 if [ "$quick" = 0 ]; then
   step "build: asan-ubsan"
@@ -42,9 +58,9 @@ if [ "$quick" = 0 ]; then
   cmake --build --preset asan-ubsan -j "$jobs"
   step "tests: asan-ubsan (unit + loader)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --preset asan-ubsan -j "$jobs" --timeout 600 -L unit
+    run_ctest --preset asan-ubsan -j "$jobs" --timeout 600 -L unit
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --preset asan-ubsan -j "$jobs" --timeout 600 -R '^loader\.'
+    run_ctest --preset asan-ubsan -j "$jobs" --timeout 600 -R '^Loader'
 
   step "build+tests: tsan (event bus)"
   cmake --preset tsan >/dev/null
@@ -56,3 +72,4 @@ if [ "$quick" = 0 ]; then
 fi
 
 step "all green in $(( $(date +%s) - started )) s"
+echo "ctest: ${passed_total} passed, 0 failed"
