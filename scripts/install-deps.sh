@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config make
   # libraries (see docs/decisions.md for why each one is here)
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
-  libxerces-c-dev libsofia-sip-ua-dev sofia-sip-bin nlohmann-json3-dev
+  libxerces-c-dev libsofia-sip-ua-dev sofia-sip-bin nlohmann-json3-dev libsqlite3-dev
   libunistring-dev libidn2-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # quality gates

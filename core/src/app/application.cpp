@@ -95,6 +95,7 @@ sdk::Result<sip::SipEndpointConfig> sip_config(const config::SiteConfig& site) {
         c.listen.push_back(*parsed);
     }
     c.outbound_proxy = s.value("outbound_proxy", "");
+    c.contact_host = s.value("contact_host", "");
     for (const auto& d : s["domains"]) c.domains.push_back(d.get<std::string>());
     c.user_agent = s.value("user_agent", "stoxgw");
     c.udp_mtu = s.value("udp_mtu", 1300u);
@@ -301,7 +302,8 @@ int run_gateway(const AppOptions& o) {
             if (t.joinable()) t.join();
     };
 
-    CoreServices services{sink, metrics, bus, router, addresses, errors, sip_service, xmpp_service};
+    CoreServices services{sink,   metrics,     bus,          router,      addresses,
+                          errors, sip_service, xmpp_service, &sip_service};
     if (auto st = host.start_all(services, io); !st) {
         STOX_LOG_ERROR(log, "startup aborted: {}", st.message());
         sip_endpoint.stop();

@@ -100,6 +100,7 @@ void* PluginContextImpl::unstable_interface(std::string_view name) noexcept {
     // for another name and gets nullptr instead of a mismatched io_context.
     if (name == sdk::unstable::kAsioInterface)
         return static_cast<void*>(static_cast<sdk::unstable::AsioAccess*>(this));
+    if (name == sdk::kSipDialogSupportInterface) return static_cast<void*>(services_.sip_dialogs);
     return nullptr;
 }
 

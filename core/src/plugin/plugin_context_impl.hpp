@@ -31,6 +31,8 @@ struct CoreServices {
     const sdk::ErrorMapper& errors;
     sdk::SipService& sip;
     sdk::XmppService& xmpp;
+    /// Offered to plugins as sdk::kSipDialogSupportInterface (ABI 1.1); nullptr offers nothing.
+    sdk::SipDialogSupport* sip_dialogs = nullptr;
 };
 
 class PluginContextImpl final : public sdk::PluginContext, public sdk::unstable::AsioAccess {

@@ -14,6 +14,7 @@
 #include <sofia-sip/url.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdarg>
 #include <cstdio>
@@ -96,6 +97,22 @@ const url_string_t* as_url(const char* s) {
 
 std::string host_for_url(const std::string& host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+/// The tag parameter of a From/To header value ("<sip:a@b>;tag=x;y=z" -> "x"), or "".
+std::string to_tag_of(std::string_view value) {
+    auto gt = value.rfind('>');
+    std::string_view params = gt == std::string_view::npos ? value : value.substr(gt + 1);
+    for (std::size_t pos = 0; (pos = params.find(';', pos)) != std::string_view::npos;) {
+        ++pos;
+        while (pos < params.size() && params[pos] == ' ') ++pos;
+        if (params.size() - pos > 4 && sdk::ascii_iequals(params.substr(pos, 4), "tag=")) {
+            auto end = params.find_first_of("; \t", pos + 4);
+            return std::string(params.substr(
+                pos + 4, end == std::string_view::npos ? std::string_view::npos : end - pos - 4));
+        }
+    }
+    return {};
 }
 
 std::string new_call_id() {
@@ -261,6 +278,10 @@ void SipEndpoint::Impl::reply(std::uint64_t ticket, const sdk::SipResponse& r) {
     auto it = incoming.find(ticket);
     if (it == incoming.end()) return; // already answered at shutdown
     nta_incoming_t* irq = it->second;
+    // A dialog-creating response carries the plugin's To tag (RFC 3261 §12.1.1); nta puts it
+    // into this and every later response of the transaction.
+    if (std::string tag = to_tag_of(r.header("To")); !tag.empty() && r.status > 100)
+        nta_incoming_tag(irq, tag.c_str());
     std::string headers = headers_to_string(
         r, {"Content-Type", "Content-Length", "Via", "From", "To", "Call-ID", "CSeq"});
     std::string content_type = r.header("Content-Type");
@@ -308,6 +329,27 @@ void SipEndpoint::Impl::send(sdk::SipRequest req, std::function<void(sdk::SipRes
             ? nullptr
             : sip_payload_create(home, req.body.data(), static_cast<isize_t>(req.body.size()));
     url_string_t const* ruri = as_url(req.request_uri.c_str());
+    if (req.method == "ACK") {
+        // ACK for a 2xx is its own transaction without a response (RFC 3261 §13.2.2.4, §17.1.1.3).
+        nta_outgoing_t* ack = nta_outgoing_tcreate(
+            leg, nullptr, nullptr, nullptr, sip_method_ack, "ACK", ruri,
+            SIPTAG_HEADER_STR(headers.c_str()),
+            TAG_IF(!content_type.empty(), SIPTAG_CONTENT_TYPE_STR(content_type.c_str())),
+            TAG_IF(pl != nullptr, SIPTAG_PAYLOAD(pl)), TAG_END());
+        su_home_deinit(home);
+        delete magic;
+        if (!ack) return fail(400, "Bad Request (ACK could not be built)");
+        nta_outgoing_destroy(ack);
+        metrics.counter("sip.requests_out").add();
+        sdk::SipResponse sent;
+        sent.status = 200;
+        sent.reason = "ACK Sent";
+        try {
+            on_final(std::move(sent));
+        } catch (...) {
+        }
+        return;
+    }
     nta_outgoing_t* orq = nta_outgoing_tcreate(
         leg, response_callback, reinterpret_cast<nta_outgoing_magic_t*>(magic), nullptr,
         sip_method_code(req.method.c_str()), req.method.c_str(), ruri,
@@ -400,9 +442,47 @@ sdk::Status SipEndpoint::start() {
         stop();
         return st;
     }
-    for (const auto& b : bound())
+    auto addresses = bound();
+    for (const auto& b : addresses)
         STOX_LOG_INFO(impl_->log, "SIP listening on {}:{}:{}", b.transport, b.host, b.port);
+    {
+        std::lock_guard lock(contact_mu_);
+        contact_tcp_only_ =
+            std::none_of(addresses.begin(), addresses.end(),
+                         [](const BoundAddress& b) { return b.transport == "udp"; });
+        if (!config_.contact_host.empty()) {
+            contact_hostport_ = config_.contact_host;
+        } else if (!addresses.empty()) {
+            contact_hostport_ =
+                host_for_url(addresses[0].host) + ":" + std::to_string(addresses[0].port);
+            if (addresses[0].host == "0.0.0.0" || addresses[0].host == "::")
+                STOX_LOG_WARN(impl_->log,
+                              "SIP listens on a wildcard address; set sip.contact_host so that "
+                              "Contact URIs of dialogs route back to the gateway");
+        }
+    }
     return {};
+}
+
+std::string SipEndpoint::contact_uri(std::string_view user) const {
+    // RFC 3261 §25.1: user = 1*( unreserved / escaped / user-unreserved ).
+    static const std::string_view allowed = "-_.!~*'()&=+$,;?/";
+    std::string out = "sip:";
+    for (unsigned char c : user) {
+        if (std::isalnum(c) || allowed.find(static_cast<char>(c)) != std::string_view::npos) {
+            out += static_cast<char>(c);
+        } else {
+            static const char* hex = "0123456789ABCDEF";
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    if (!user.empty()) out += '@';
+    std::lock_guard lock(contact_mu_);
+    out += contact_hostport_;
+    if (contact_tcp_only_) out += ";transport=tcp";
+    return out;
 }
 
 void SipEndpoint::stop() {

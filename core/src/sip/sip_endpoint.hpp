@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ sdk::Result<SipListen> parse_listen(std::string_view text);
 struct SipEndpointConfig {
     std::vector<SipListen> listen;
     std::string outbound_proxy;       ///< "" = RFC 3263 resolution of the Request-URI
+    std::string contact_host;         ///< host[:port] of Contact URIs; "" = first listen address
     std::vector<std::string> domains; ///< the SIP domains the gateway represents
     std::string user_agent = "stoxgw";
     unsigned udp_mtu = 1300;   ///< RFC 3261 §18.1.1: larger requests go over TCP
@@ -81,6 +83,9 @@ public:
     void send_request(sdk::SipRequest request, std::function<void(sdk::SipResponse)> on_final);
 
     [[nodiscard]] std::vector<BoundAddress> bound() const;
+    /// Contact URI routing back to this endpoint (RFC 3261 §8.1.1.8): "sip:USER@HOST:PORT",
+    /// with ";transport=tcp" when only TCP is bound. Any thread; valid after start().
+    [[nodiscard]] std::string contact_uri(std::string_view user) const;
     [[nodiscard]] const SipEndpointConfig& config() const noexcept { return config_; }
 
     struct Impl; // public so the sofia C callbacks in the .cpp can name it
@@ -88,6 +93,9 @@ public:
 private:
     SipEndpointConfig config_;
     std::shared_ptr<Impl> impl_;
+    mutable std::mutex contact_mu_;
+    std::string contact_hostport_; ///< set by start()
+    bool contact_tcp_only_ = false;
 };
 
 } // namespace stox::core::sip

@@ -9,12 +9,17 @@
 
 namespace stox::core::sip {
 
-class SipServiceImpl final : public sdk::SipService {
+class SipServiceImpl final : public sdk::SipService, public sdk::SipDialogSupport {
 public:
     explicit SipServiceImpl(SipEndpoint& endpoint) : endpoint_(endpoint) {}
     void send_request(sdk::SipRequest request, sdk::SipResponseHandler on_final) noexcept override;
     [[nodiscard]] std::vector<std::string> domains() const override {
         return endpoint_.config().domains;
+    }
+
+    // sdk::SipDialogSupport
+    [[nodiscard]] std::string contact_uri(std::string_view user) const override {
+        return endpoint_.contact_uri(user);
     }
 
 private:

@@ -260,3 +260,122 @@ TEST(SipEndpoint, BusyPortIsReported) {
     EXPECT_FALSE(st.ok());
     EXPECT_NE(st.message().find("cannot listen"), std::string::npos) << st.message();
 }
+
+// --- Dialog support (SDK ABI 1.1) ------------------------------------------------------------
+
+TEST(SipEndpointDialogs, ResponseCarriesThePluginsToTagAndInDialogRequestsArrive) {
+    // RFC 3261 §12.1.1: the UAS chooses the To tag of a dialog-creating response; RFC 6665
+    // §4.2.1.2: the notifier's NOTIFY follows in that dialog, with the tags swapped.
+    Pair p;
+    std::uint16_t port = port_of(p.server, "udp");
+    sdk::SipRequest sub;
+    sub.method = "SUBSCRIBE";
+    sub.request_uri = "sip:juliet@127.0.0.1:" + std::to_string(port);
+    sub.set_header("From", "<sip:romeo@example.net>;tag=xfg9");
+    sub.set_header("To", "<sip:juliet@example.com>");
+    sub.set_header("Call-ID", "dialog-test-1");
+    sub.set_header("CSeq", "1 SUBSCRIBE");
+    sub.set_header("Contact", p.client.contact_uri("romeo"));
+    sub.set_header("Event", "presence");
+    sub.set_header("Expires", "600");
+    Mailbox<sdk::SipResponse> finals;
+    p.client.send_request(sub, [&](sdk::SipResponse r) { finals.put(std::move(r)); });
+    auto tx = p.requests.take();
+    ASSERT_TRUE(tx);
+    sdk::SipResponse ok;
+    ok.status = 200;
+    ok.set_header("To", "<sip:juliet@example.com>;tag=ur93");
+    ok.set_header("Expires", "600");
+    ok.set_header("Contact", p.server.contact_uri("juliet"));
+    (*tx)->respond(ok);
+    auto final = finals.take();
+    ASSERT_TRUE(final);
+    EXPECT_EQ(final->status, 200);
+    EXPECT_NE(final->header("To").find("tag=ur93"), std::string::npos) << final->header("To");
+    EXPECT_EQ(final->header("Expires"), "600");
+    const std::string remote_target = final->header("Contact");
+    EXPECT_NE(remote_target.find("sip:juliet@127.0.0.1:"), std::string::npos) << remote_target;
+
+    // The server (notifier) sends NOTIFY in the dialog; it reaches the client's handler.
+    Mailbox<std::shared_ptr<sdk::SipServerTransaction>> client_requests;
+    p.client.set_request_handler([&](auto t) { client_requests.put(std::move(t)); });
+    sdk::SipRequest notify;
+    notify.method = "NOTIFY";
+    notify.request_uri = p.client.contact_uri("romeo");
+    notify.set_header("From", "<sip:juliet@example.com>;tag=ur93");
+    notify.set_header("To", "<sip:romeo@example.net>;tag=xfg9");
+    notify.set_header("Call-ID", "dialog-test-1");
+    notify.set_header("CSeq", "1 NOTIFY");
+    notify.set_header("Event", "presence");
+    notify.set_header("Subscription-State", "pending;expires=600");
+    Mailbox<sdk::SipResponse> notify_finals;
+    p.server.send_request(notify, [&](sdk::SipResponse r) { notify_finals.put(std::move(r)); });
+    auto ntx = client_requests.take();
+    ASSERT_TRUE(ntx);
+    EXPECT_EQ((*ntx)->request().method, "NOTIFY");
+    EXPECT_EQ((*ntx)->request().header("Call-ID"), "dialog-test-1");
+    EXPECT_NE((*ntx)->request().header("To").find("tag=xfg9"), std::string::npos);
+    sdk::SipResponse nok;
+    nok.status = 200;
+    (*ntx)->respond(nok);
+    auto nfinal = notify_finals.take();
+    ASSERT_TRUE(nfinal);
+    EXPECT_EQ(nfinal->status, 200);
+}
+
+TEST(SipEndpointDialogs, InviteAnsweredThenAckedWithoutAResponse) {
+    // RFC 3261 §13.2.2.4: the UAC core sends the ACK for a 2xx itself; it has no response.
+    Pair p;
+    std::uint16_t port = port_of(p.server, "udp");
+    sdk::SipRequest inv;
+    inv.method = "INVITE";
+    inv.request_uri = "sip:juliet@127.0.0.1:" + std::to_string(port);
+    inv.set_header("From", "<sip:romeo@example.net>;tag=a1");
+    inv.set_header("To", "<sip:juliet@example.com>");
+    inv.set_header("Call-ID", "invite-ack-1");
+    inv.set_header("CSeq", "7 INVITE");
+    inv.set_header("Contact", p.client.contact_uri("romeo"));
+    Mailbox<sdk::SipResponse> finals;
+    p.client.send_request(inv, [&](sdk::SipResponse r) { finals.put(std::move(r)); });
+    auto tx = p.requests.take();
+    ASSERT_TRUE(tx);
+    sdk::SipResponse ok;
+    ok.status = 200;
+    ok.set_header("To", "<sip:juliet@example.com>;tag=b2");
+    ok.set_header("Contact", p.server.contact_uri("juliet"));
+    (*tx)->respond(ok);
+    auto final = finals.take();
+    ASSERT_TRUE(final);
+    ASSERT_EQ(final->status, 200);
+
+    sdk::SipRequest ack;
+    ack.method = "ACK";
+    ack.request_uri = p.server.contact_uri("juliet");
+    ack.set_header("From", "<sip:romeo@example.net>;tag=a1");
+    ack.set_header("To", "<sip:juliet@example.com>;tag=b2");
+    ack.set_header("Call-ID", "invite-ack-1");
+    ack.set_header("CSeq", "7 ACK");
+    Mailbox<sdk::SipResponse> ack_done;
+    p.client.send_request(ack, [&](sdk::SipResponse r) { ack_done.put(std::move(r)); });
+    auto sent = ack_done.take();
+    ASSERT_TRUE(sent);
+    EXPECT_EQ(sent->status, 200);
+    // ACK never reaches a plugin handler: it has no transaction to answer.
+    EXPECT_FALSE(p.requests.take(300ms));
+}
+
+TEST(SipEndpointDialogs, ContactUriEscapesTheUserAndHonoursContactHost) {
+    core::MetricsRegistry metrics;
+    core::TaggedLogger log{sink(), "sip-test"};
+    auto cfg = config_on_free_ports();
+    SipEndpoint plain{cfg, metrics, log};
+    ASSERT_TRUE(plain.start().ok());
+    const std::string c = plain.contact_uri("juliet smith@x");
+    EXPECT_EQ(c.rfind("sip:juliet%20smith%40x@127.0.0.1:", 0), 0u) << c;
+    EXPECT_EQ(c.find(";transport"), std::string::npos) << c; // UDP is bound
+    cfg.contact_host = "gw.example.net:5090";
+    cfg.listen = {{"tcp", "127.0.0.1", 0}};
+    SipEndpoint tcp_only{cfg, metrics, log};
+    ASSERT_TRUE(tcp_only.start().ok());
+    EXPECT_EQ(tcp_only.contact_uri("romeo"), "sip:romeo@gw.example.net:5090;transport=tcp");
+}

@@ -14,9 +14,9 @@
 #include "stox/sdk/export.hpp"
 
 #define STOX_SDK_ABI_MAJOR 1
-#define STOX_SDK_ABI_MINOR 0
+#define STOX_SDK_ABI_MINOR 1
 /// SDK release (semver); also the version of the CMake package StoxSdk.
-#define STOX_SDK_VERSION "1.0.0"
+#define STOX_SDK_VERSION "1.1.0"
 
 #define STOX_SDK_STR2(x) #x
 #define STOX_SDK_STR(x) STOX_SDK_STR2(x)

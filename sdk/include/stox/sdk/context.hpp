@@ -54,4 +54,11 @@ public:
     virtual void* unstable_interface(std::string_view name) noexcept = 0;
 };
 
+/// SIP dialog support of the core (SDK ABI 1.1), or nullptr on an older gateway. Interfaces
+/// added in a minor release are reached by name so that the vtable of PluginContext never changes
+/// (sdk/docs/abi-policy.md §1).
+inline SipDialogSupport* sip_dialog_support(PluginContext& ctx) noexcept {
+    return static_cast<SipDialogSupport*>(ctx.unstable_interface(kSipDialogSupportInterface));
+}
+
 } // namespace stox::sdk

@@ -65,6 +65,10 @@ struct SipRequest : SipMessage {
     std::string request_uri; ///< "sip:juliet@example.com"
 };
 
+/// A response. Via, From, Call-ID and CSeq are copied from the request by the stack. A `To`
+/// header set by the plugin is not sent as written: only its `tag` parameter is used, as the
+/// To tag of a response that creates a dialog (RFC 3261 §12.1.1, SDK ABI 1.1); without one the
+/// stack adds a tag of its own to every final response (§8.2.6.2).
 struct SipResponse : SipMessage {
     int status = 0;     ///< 100..699
     std::string reason; ///< Reason-Phrase
@@ -93,10 +97,30 @@ using SipResponseHandler = std::function<void(const SipResponse&)>;
 class SipService {
 public:
     virtual ~SipService() = default;
-    /// Sends a request outside any dialog (MESSAGE, OPTIONS, an initial SUBSCRIBE/INVITE).
+    /// Sends a request statefully (one client transaction). The plugin writes the headers that
+    /// make it belong to a dialog (From/To tags, Call-ID, CSeq, Route, the remote target as
+    /// Request-URI, RFC 3261 §12.2.1.1); the stack adds Via and, when missing, Call-ID, CSeq,
+    /// Max-Forwards and User-Agent. Provisional responses are not reported. An ACK for a 2xx
+    /// (RFC 3261 §13.2.2.4) has no response: `on_final` runs with 200 once it is handed to the
+    /// transport, or with the failure.
     virtual void send_request(SipRequest request, SipResponseHandler on_final) noexcept = 0;
     /// SIP domains the gateway represents ("example.net").
     [[nodiscard]] virtual std::vector<std::string> domains() const = 0;
 };
+
+/// SDK ABI 1.1: what a plugin needs, besides send_request(), to create or accept dialogs
+/// (SUBSCRIBE/NOTIFY, INVITE). Reach it with sip_dialog_support(ctx) (stox/sdk/context.hpp);
+/// nullptr on a gateway older than ABI 1.1. Thread context: any thread.
+class SipDialogSupport {
+public:
+    virtual ~SipDialogSupport() = default;
+    /// A Contact URI that routes back to the gateway (RFC 3261 §8.1.1.8, §12.1.1), with `user`
+    /// (escaped by the core) as user part: "sip:juliet@192.0.2.7:5060". The host is
+    /// `sip.contact_host` when configured, otherwise the first listen address.
+    [[nodiscard]] virtual std::string contact_uri(std::string_view user) const = 0;
+};
+
+/// Name under which the core offers SipDialogSupport.
+inline constexpr std::string_view kSipDialogSupportInterface = "sip.dialog-support/1";
 
 } // namespace stox::sdk
