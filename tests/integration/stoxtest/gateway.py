@@ -80,9 +80,23 @@ class Gateway:
                     "connect_timeout_ms": 3000,
                 },
             },
-            "plugins": self._plugins,
+            "plugins": self._plugin_section(),
         }
         return _merge(cfg, json.loads(json.dumps(self._extra)))
+
+    def _plugin_section(self):
+        """The configured plugins; every other plugin found on the path is disabled, so that a
+        test runs exactly the plugins it names."""
+        section = json.loads(json.dumps(self._plugins))
+        try:
+            found = sorted(os.listdir(self.plugin_path))
+        except OSError:
+            found = []
+        for plugin_id in found:
+            if (plugin_id not in section and
+                    os.path.isfile(os.path.join(self.plugin_path, plugin_id, "plugin.json"))):
+                section[plugin_id] = {"enabled": False}
+        return section
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self):
@@ -93,13 +107,16 @@ class Gateway:
         self.kill_if_running()
         return False
 
-    def start(self, wait_authenticated=True, timeout=15.0):
+    def start(self, wait_authenticated=True, timeout=15.0, keep_port=False):
         """Starts and waits for "ready:" (and for the component handshake if asked).
 
         A SIP port taken between discovery and bind is retried with another port.
+        ``keep_port``: a restart listens on the same SIP port as before (peers keep their
+        dialogs' remote targets).
         """
         for attempt in range(3):
-            self.sip_port = ports.free_udp_tcp_port()
+            if not (keep_port and self.sip_port and attempt == 0):
+                self.sip_port = ports.free_udp_tcp_port()
             with open(self.config_path, "w") as f:
                 json.dump(self.config(), f, indent=2)
             with open(self.log_path, "a") as f:

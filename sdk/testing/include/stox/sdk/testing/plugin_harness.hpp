@@ -858,9 +858,18 @@ public:
         } catch (...) {
         }
     }
-    void* unstable_interface(std::string_view /*name*/) noexcept override { return nullptr; }
+    /// Offers SipDialogSupport (ABI 1.1) like the core; nothing else.
+    void* unstable_interface(std::string_view name) noexcept override {
+        if (name == kSipDialogSupportInterface && dialog_support_enabled_)
+            return static_cast<SipDialogSupport*>(&dialog_support_);
+        return nullptr;
+    }
 
     // --- test side -------------------------------------------------------------------------
+    /// Contact URIs are "sip:USER@<host>" (default host "gateway.test:5060").
+    void set_contact_host(std::string host) { dialog_support_.host = std::move(host); }
+    /// Behave like a gateway older than ABI 1.1 (no SipDialogSupport).
+    void set_dialog_support(bool on) { dialog_support_enabled_ = on; }
     /// Whether the (imaginary) manifest claims SIP requests / stanzas.
     void set_claims(bool sip, bool xmpp) {
         claims_sip_ = sip;
@@ -889,6 +898,14 @@ public:
     FakeXmppService& fake_xmpp() { return xmpp_; }
 
 private:
+    struct FakeDialogSupport final : SipDialogSupport {
+        std::string host = "gateway.test:5060";
+        [[nodiscard]] std::string contact_uri(std::string_view user) const override {
+            return "sip:" + std::string(user) + (user.empty() ? "" : "@") + host;
+        }
+    };
+    FakeDialogSupport dialog_support_;
+    bool dialog_support_enabled_ = true;
     std::string id_;
     const AddressMapper& addresses_;
     const ErrorMapper& errors_;
