@@ -9,7 +9,7 @@ contact (the gateway notifies). Requirement IDs are in stox-core.md §2.
 import os
 import unittest
 
-from stoxtest import base, presence_ua, util
+from stoxtest import base, kamailio_presence, presence_ua, util
 
 PRESENCE_PLUGIN = "org.stoxgw.presence"
 CLIENT_NS = "jabber:client"
@@ -285,6 +285,64 @@ class NotifierRoleTest(PresenceTestBase):
         juliet.send_raw("<presence><show>xa</show></presence>")
         n = self.romeo.wait_notify(lambda m: b"xa" in m.body, 10, start=count)
         self.assertIsNotNone(n, "no NOTIFY after Prosody's restart")
+
+
+class KamailioInteropTest(PresenceTestBase):
+    """Interop with Kamailio's presence server (issue 4 item 6): a SIP UA PUBLISHes to Kamailio
+    and an XMPP user subscribed through stoxgw sees it; a SIP watcher subscribed through Kamailio
+    and stoxgw receives NOTIFYs when the XMPP user changes status."""
+
+    def setUp(self):
+        super().setUp()
+        self.kamailio = kamailio_presence.KamailioPresence(os.path.join(self.dir, "kamailio"))
+        self.addCleanup(self.kamailio.stop)
+        self._diagnostics.append(self.kamailio.logs)
+        self.start_all(outbound_proxy="sip:127.0.0.1:%d" % self.kamailio.port)
+        self.kamailio.start(self.gw.sip_port)
+        self.kam = ("127.0.0.1", self.kamailio.port)
+
+    def test_publish_to_kamailio_reaches_the_xmpp_watcher(self):
+        phone = self.presentity(users=())
+        body = presence_ua.pidf("sip:romeo@example.net", [("ID-phone", "open", "away", "Lunch")])
+        pub = phone.publish("sip:romeo@example.net", body, self.kam).wait(10)
+        self.assertIsNotNone(pub)
+        self.assertEqual(pub.status, 200, "PUBLISH to Kamailio: %s" % pub)
+        self.juliet.send_raw("<presence to='romeo@example.net' type='subscribe'/>")
+        self.assertStanza(self.juliet.wait_for(presence_from("romeo@example.net", "subscribed"),
+                                               15), "subscribed (Kamailio's active NOTIFY)")
+        p = self.assertStanza(self.juliet.wait_for(presence_from("romeo@example.net/phone"), 15),
+                              "romeo's published presence")
+        self.assertEqual(p.child_text("show"), "away")
+        # The phone modifies its publication (RFC 3903 §4.4): Kamailio notifies the gateway,
+        # the gateway tells juliet.
+        body = presence_ua.pidf("sip:romeo@example.net", [("ID-phone", "open", "dnd", "Call")])
+        etag = pub.header("SIP-ETag")
+        self.assertTrue(etag)
+        self.assertEqual(phone.publish("sip:romeo@example.net", body, self.kam,
+                                       etag=etag).wait(10).status, 200)
+        p = self.assertStanza(self.juliet.wait_for(
+            lambda s: presence_from("romeo@example.net/phone")(s) and
+            s.child_text("show") == "dnd", 15), "romeo's second publication")
+        self.assertEqual(p.child_text("status"), "Call")
+
+    def test_sip_watcher_through_kamailio_receives_notifies(self):
+        romeo = self.watcher()
+        final = romeo.subscribe("sip:juliet@example.com", self.kam)
+        self.assertIsNotNone(final)
+        self.assertEqual(final.status, 200)
+        self.assertTrue(final.header("Record-Route"), "Kamailio stays in the dialog")
+        romeo.dialog.route_set = final.header_values("Record-Route")
+        req = self.assertStanza(self.juliet.wait_for(
+            lambda s: s.name == "presence" and s.get("type") == "subscribe", 10), "subscribe")
+        self.assertEqual(req.get("from"), "romeo@example.net")
+        self.juliet.send_raw("<presence to='romeo@example.net' type='subscribed'/>")
+        self.assertIsNotNone(romeo.wait_notify(
+            lambda m: m.header("Subscription-State", "").startswith("active"), 10),
+            "no active NOTIFY through Kamailio")
+        self.juliet.send_raw("<presence><show>chat</show><status>Free</status></presence>")
+        n = romeo.wait_notify(lambda m: b"chat" in m.body, 10)
+        self.assertIsNotNone(n, "no NOTIFY with juliet's status through Kamailio")
+        self.assertIn(b"Free", n.body)
 
 
 if __name__ == "__main__":

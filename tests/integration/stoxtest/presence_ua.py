@@ -128,9 +128,11 @@ class Presentity(_Base):
         self.state[user] = body
         return [self._notify(d, u, sub_state) for u, d, _ in self.dialogs if u == user]
 
-    def publish(self, aor, body, dest, expires=3600):
-        """RFC 3903 PUBLISH of `body` for `aor` to dest=(host, port); returns the transaction."""
-        headers = [("From", "<%s>;tag=%s" % (aor, random_token(8))), ("To", "<%s>" % aor),
+    def publish(self, aor, body, dest, expires=3600, etag=None):
+        """RFC 3903 PUBLISH of `body` for `aor` to dest=(host, port); returns the transaction.
+        ``etag``: modify the publication the SIP-ETag of an earlier 200 names (§4.4)."""
+        headers = [("SIP-If-Match", etag)] if etag else []
+        headers += [("From", "<%s>;tag=%s" % (aor, random_token(8))), ("To", "<%s>" % aor),
                    ("Call-ID", random_token(16) + "@pub"), ("CSeq", "1 PUBLISH"),
                    ("Event", "presence"), ("Expires", str(expires)),
                    ("Content-Type", "application/pidf+xml")]
