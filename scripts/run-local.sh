@@ -3,9 +3,10 @@
 #   - installs the Debian packages, builds the release preset,
 #   - starts a private Prosody for example.com (users juliet/juliet and alice/alice) whose
 #     component example.net is stoxgw (XEP-0114, the secret is read from the config),
-#   - starts a private Kamailio on 127.0.0.1:5070 (UDP+TCP) as registrar and proxy of the SIP
-#     domain example.net: any user may register without a password (a local trial, never a
-#     deployment); requests for example.com users go on to stoxgw,
+#   - starts a private Kamailio on 127.0.0.1:5070 (UDP+TCP) as registrar, proxy and presence
+#     server (PUBLISH/SUBSCRIBE, RFC 3856) of the SIP domain example.net: any user may register
+#     without a password (a local trial, never a deployment); requests for example.com users go
+#     on to stoxgw,
 #   - runs stoxgw with packaging/etc/stoxgw.json, every built plugin and a conf.d fragment that
 #     makes Kamailio its outbound proxy (so it reaches registered phones).
 # Ports 5222, 5347, 5060 and 5070 must be free. Ctrl-C stops all three. State lives in ./run/local
@@ -68,11 +69,16 @@ for c in "${checks[@]}"; do
 done
 
 rm -rf "$run"
-mkdir -p "$run"/{data,certs,kamailio,conf.d}
+mkdir -p "$run"/{data,certs,kamailio,kamailio-db,conf.d}
+# Kamailio's presence server keeps publications in db_text tables (empty ones from the package).
+for t in version presentity active_watchers watchers xcap pua; do
+  cp "/usr/share/kamailio/dbtext/kamailio/$t" "$run/kamailio-db/"
+done
 # Kamailio's config is generated and checked first, so a bad one fails before anything runs.
 sed -e "s#@SIP_DOMAIN@#$sip_domain#g" -e "s#@XMPP_DOMAIN@#$xmpp_domain#g" \
     -e "s#@PROXY_HOST@#$proxy_host#g" -e "s#@PROXY_PORT@#$proxy_port#g" \
-    -e "s#@GATEWAY@#$gw_hostport#g" scripts/local/kamailio.cfg.in > "$run/kamailio.cfg"
+    -e "s#@GATEWAY@#$gw_hostport#g" -e "s#@DB_DIR@#$run/kamailio-db#g" \
+    scripts/local/kamailio.cfg.in > "$run/kamailio.cfg"
 kamailio -c -f "$run/kamailio.cfg" >"$run/kamailio.check.log" 2>&1 ||
   { cat "$run/kamailio.check.log" >&2; die "Kamailio rejected $run/kamailio.cfg (log above)"; }
 
@@ -140,6 +146,11 @@ done
 cat >"$run/conf.d/10-local-proxy.json" <<JSON
 { "sip": { "outbound_proxy": "sip:$proxy_host:$proxy_port" } }
 JSON
+# Presence subscriptions survive a restart of stoxgw in this file (not of run-local.sh, which
+# wipes $run).
+cat >"$run/conf.d/20-local-presence.json" <<JSON
+{ "plugins": { "org.stoxgw.presence": { "config": { "store": { "path": "$run/presence.sqlite" } } } } }
+JSON
 
 cat <<MSG
 
@@ -150,6 +161,10 @@ stoxgw is starting on loopback (a local trial: no TLS, no SIP authentication).
   SIP phone   : register as any user@$sip_domain (e.g. romeo@$sip_domain, any password: none
                 is checked) at $proxy_host:$proxy_port (UDP or TCP), outbound proxy
                 $proxy_host:$proxy_port; then send a message to sip:juliet@$xmpp_domain.
+  Presence    : the phone PUBLISHes to Kamailio (its presence server) and juliet adds
+                romeo@$sip_domain to her roster; the phone subscribes to
+                sip:juliet@$xmpp_domain and juliet accepts (stoxgw keeps both subscriptions
+                in $run/presence.sqlite).
   Logs        : $run/prosody.log (Prosody),
                 $run/kamailio.log (Kamailio), stoxgw's below.
   Ctrl-C stops stoxgw, Kamailio and Prosody.

@@ -33,10 +33,22 @@ API in short
     ``auto_report`` (success REPORTs when Success-Report: yes, RFC 4975 §7.1.3).
     ``peer.unmatched_responses``: MSRP responses to frames sent with ``send_raw``.
 
+Relay client (RFC 4976): ``MsrpPeer(..., relay=R)`` with R an msrp URI or an object with
+``uri`` and ``credentials`` ((user, password) or None; e.g. ``kamailio_msrp.KamailioMsrpRelay``),
+``relay_credentials`` to override them. Each call then opens its own connection to the relay
+and sends AUTH before its SDP is built (digest if challenged with 401, RFC 4976 §5.1/§9.1;
+a relay that answers 200 at once is taken as is), puts the reversed Use-Path before its own
+URI in a=path, sends every request over that connection with To-Path = Use-Path + the remote
+a=path, and the relay's connection is the call's MSRP connection in both a=setup roles
+(active: our first bodiless SEND goes through the relay; passive: the first request that
+arrives through it binds the session). ``call.use_path``, ``call.auth_responses`` (the AUTH
+responses, in order). Without a relay nothing changes.
+
 Known limits: our path always carries the real listener port, also when we are active
 (RFC 6135 §4.2.2 suggests 9 there); one MSRP connection per session that we open; chunks are
 written whole (never interrupted mid-chunk); SIP targets are literal host:port (no DNS, no
-authentication, no PRACK/100rel, no forking).
+authentication, no PRACK/100rel, no forking); with a relay, a lost relay connection ends the
+session's MSRP (no new AUTH), and Authentication-Info is not checked (Kamailio sends none).
 ``cpim_wrap``/``cpim_unwrap`` (RFC 3862), ``iscomposing``/``parse_iscomposing`` (RFC 3994),
 ``build_sdp``/``Sdp`` (RFC 4566 + RFC 4975 §8), ``MsrpUri``, ``MsrpParser``.
 
@@ -59,6 +71,7 @@ or calling peer that prints what it receives; the answering side echoes text bac
 """
 
 import argparse
+import hashlib
 import os
 import random
 import re
@@ -254,8 +267,9 @@ def parse_iscomposing(data):
 def build_sdp(path, accept_types=DEFAULT_ACCEPT_TYPES, accept_wrapped_types=DEFAULT_WRAPPED_TYPES,
               setup="actpass", max_size=None, sess_id=None, version=1, direction=None,
               host=HOST, port=None, proto="TCP/MSRP"):
-    """Our session description: m/c carry the path's port and host (RFC 4975 §8.1)."""
-    uri = MsrpUri.parse(path)
+    """Our session description: m/c carry the path's port and host (RFC 4975 §8.1). With a
+    relay the path is several URIs; m/c then name the first one, where the peer connects."""
+    uri = MsrpUri.parse(path.split()[0])
     lines = ["v=0", "o=- %s %d IN IP4 %s" % (sess_id or random.randint(1, 2 ** 31), version,
                                              host),
              "s=-", "c=IN IP4 %s" % uri.host, "t=0 0",
@@ -377,6 +391,48 @@ def type_accepted(content_type, accepted):
         if a == "*" or a == t or (a.endswith("/*") and t.startswith(a[:-1])):
             return True
     return False
+
+
+# =============================================================================================
+# HTTP Digest for MSRP AUTH (RFC 2617 with the RFC 4976 §9.1 restrictions)
+# =============================================================================================
+def parse_digest_challenge(value):
+    """The parameters of a 'Digest ...' WWW-Authenticate value (lower-case keys), or None."""
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme.lower() != "digest":
+        return None
+    params = {}
+    for m in re.finditer(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))',
+                         rest):
+        params[m.group(1).lower()] = m.group(2) if m.group(2) is not None else m.group(3)
+    return params if "nonce" in params and "realm" in params else None
+
+
+def digest_authorization(challenge, user, password, method, uri, cnonce=None, nc=1):
+    """An Authorization value answering `challenge`. §9.1: qop=auth is required, MD5 only
+    (no MD5-sess, no auth-int), cnonce and nc always, uri quoted."""
+    algorithm = challenge.get("algorithm", "MD5")
+    if algorithm.upper() != "MD5":
+        raise ConnectionError("relay asks for digest algorithm %s (RFC 4976 §9.1: MD5)" %
+                              algorithm)
+    qops = [q.strip() for q in challenge.get("qop", "").split(",") if q.strip()]
+    if "auth" not in qops:
+        raise ConnectionError("relay's challenge lacks qop=auth (RFC 4976 §9.1): %r" % qops)
+
+    def md5(text):
+        return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+    cnonce = cnonce or _ident(16)
+    ncs = "%08x" % nc
+    ha1 = md5("%s:%s:%s" % (user, challenge["realm"], password))
+    ha2 = md5("%s:%s" % (method, uri))
+    response = md5("%s:%s:%s:%s:auth:%s" % (ha1, challenge["nonce"], ncs, cnonce, ha2))
+    parts = ['username="%s"' % user, 'realm="%s"' % challenge["realm"],
+             'nonce="%s"' % challenge["nonce"], 'uri="%s"' % uri, "qop=auth", "nc=%s" % ncs,
+             'cnonce="%s"' % cnonce, 'response="%s"' % response, "algorithm=MD5"]
+    if "opaque" in challenge:
+        parts.append('opaque="%s"' % challenge["opaque"])
+    return "Digest " + ", ".join(parts)
 
 
 # =============================================================================================
@@ -764,6 +820,9 @@ class Call:
         self.msrp_role = None  # "active" or "passive"
         self.local_path = "msrp://%s:%d/%s;tcp" % (HOST, peer.msrp_port, _ident())
         self.remote_path = []
+        self.use_path = []  # RFC 4976 §5.1: our relay's Use-Path (empty: no relay)
+        self.relay_conn = None  # the connection the AUTH went over
+        self.auth_responses = []  # every response to our AUTHs (MsrpFrame), in order
         self.conn = None
         self.msrp_status = peer.msrp_status
         self.auto_report = peer.auto_report
@@ -816,9 +875,19 @@ class Call:
         return self._terminated.is_set()
 
     # -- SDP / MSRP setup ------------------------------------------------------------------
+    @property
+    def sdp_path(self):
+        """Our a=path: the reversed Use-Path, then our own URI (RFC 4976 §5.1)."""
+        return " ".join(list(reversed(self.use_path)) + [self.local_path])
+
+    @property
+    def to_path(self):
+        """To-Path of our requests: the Use-Path, then the peer's a=path (RFC 4976 §5.1)."""
+        return self.use_path + self.remote_path
+
     def _our_sdp(self, setup):
         p = self.peer
-        return build_sdp(self.local_path, p.accept_types, p.accept_wrapped_types, setup,
+        return build_sdp(self.sdp_path, p.accept_types, p.accept_wrapped_types, setup,
                          p.max_size, self._sess_id, self._sdp_version)
 
     def _answer_setup(self, offered):
@@ -835,6 +904,9 @@ class Call:
     def _start_msrp(self):
         """After the SDP exchange: the active side connects and sends a bodiless SEND."""
         self.peer._register_session(self)
+        if self.relay_conn is not None:
+            self._start_msrp_via_relay()
+            return
         if self.msrp_role != "active":
             return
         if self.conn is not None and not self.conn.closed.is_set():
@@ -844,6 +916,86 @@ class Call:
                              name="msrp-connect")
         self.peer._threads.append(t)
         t.start()
+
+    def _start_msrp_via_relay(self):
+        # RFC 4976 §5: all our traffic goes over the connection to our relay, whatever the
+        # a=setup roles; they only say whether the far side or the relay opens the other leg.
+        rc = self.relay_conn
+        if rc.closed.is_set():
+            self.peer._msrp_error(rc, "relay connection lost; no new AUTH (known limit)")
+            return
+        with self._lock:
+            if self.conn is None:
+                self.conn = rc
+        if self.msrp_role != "active":
+            return  # the first request through the relay binds the session
+        if self.peer.initial_send:
+            first = self._send_frame_for(None, None, _ident(), 1, 0, 0, False, None)
+            self.peer._expect_response(first.tid, self, None)
+            self._send_frame(first)
+        self._msrp_ready.set()
+
+    def _relay_auth(self, timeout=5.0):
+        """Connects to our relay and AUTHs (RFC 4976 §5.1, digest per §9.1); sets use_path.
+        Raises ConnectionError with the reason on failure."""
+        p = self.peer
+        relay = MsrpUri.parse(p.relay_uri)
+        try:
+            sock = socket.create_connection((relay.host, relay.port), timeout=timeout)
+            sock.settimeout(None)
+        except OSError as e:
+            raise ConnectionError("connect to relay %s failed: %s" % (relay, e))
+        conn = _MsrpConn(p, sock, outgoing=True)
+        with p._lock:
+            p._conns.append(conn)
+        self.relay_conn = conn
+        authorization = None
+        for _ in range(3):  # first try, answer to a challenge, one stale-nonce retry
+            headers = [("To-Path", relay.text), ("From-Path", self.local_path)]
+            if authorization:
+                headers.append(("Authorization", authorization))
+            frame = MsrpFrame(_ident(), method="AUTH", headers=headers)
+            box = _Inbox()
+            with p._lock:
+                p._auth_waiters[frame.tid] = box
+            self._send_frame_on(conn, frame)
+            resp = box.wait(timeout)
+            with p._lock:
+                p._auth_waiters.pop(frame.tid, None)
+            if resp is None:
+                raise ConnectionError("relay %s did not answer AUTH" % relay)
+            self.auth_responses.append(resp)
+            if resp.status == 200:
+                use = (resp.header("Use-Path") or "").split()
+                try:
+                    for u in use:
+                        MsrpUri.parse(u)
+                except ValueError as e:
+                    raise ConnectionError("relay's Use-Path is unusable: %s" % e)
+                if not use:
+                    raise ConnectionError("relay's 200 to AUTH has no Use-Path")
+                self.use_path = use
+                return use
+            if resp.status == 401 and p.relay_credentials:
+                challenge = parse_digest_challenge(resp.header("WWW-Authenticate") or "")
+                if challenge is None:
+                    raise ConnectionError("relay's 401 has no Digest challenge")
+                if authorization and challenge.get("stale", "").lower() != "true":
+                    raise ConnectionError("relay refused our credentials: 401 %s" %
+                                          resp.comment)
+                user, password = p.relay_credentials
+                # §9.1: the digest-uri is the rightmost To-Path URI, method AUTH.
+                authorization = digest_authorization(challenge, user, password, "AUTH",
+                                                     relay.text)
+                continue
+            raise ConnectionError("relay answered AUTH with %d %s" % (resp.status,
+                                                                       resp.comment))
+        raise ConnectionError("relay %s kept answering AUTH with 401 (stale nonce)" % relay)
+
+    def _send_frame_on(self, conn, frame):
+        data = frame.encode()
+        self.peer._trace("out", "msrp %s:%d\n%s" % (conn.addr[0], conn.addr[1], _show(data)))
+        conn.send(data)
 
     def _connect(self, uri):
         try:
@@ -892,7 +1044,7 @@ class Call:
         tid = _ident()
         while data is not None and ("-------" + tid).encode() in data:
             tid = _ident()  # RFC 4975 §7.1: the end-line must not occur in the body
-        h = [("To-Path", " ".join(self.remote_path)), ("From-Path", self.local_path),
+        h = [("To-Path", " ".join(self.to_path)), ("From-Path", self.local_path),
              ("Message-ID", message_id)]
         if success:
             h.append(("Success-Report", "yes"))
@@ -999,7 +1151,7 @@ class Call:
         with this session's paths ({to}, {fr}, {tid}, {mid})."""
         if isinstance(data, str):
             if data in MALFORMED:
-                values = {"to": " ".join(self.remote_path), "fr": self.local_path,
+                values = {"to": " ".join(self.to_path), "fr": self.local_path,
                           "tid": _ident(), "mid": _ident()}
                 values.update(fmt)
                 data = MALFORMED[data].format(**values)
@@ -1218,6 +1370,9 @@ class Call:
         conn = self.conn
         if conn is not None and not self.peer._conn_in_use(conn, self):
             conn.close()
+        rc = self.relay_conn  # ours alone (one AUTH per session, RFC 4976 §5.1)
+        if rc is not None and rc is not conn:
+            rc.close()
 
     def __repr__(self):
         return "<Call %s %s %s msrp=%s>" % (self.role, self.call_id, self.state, self.msrp_role)
@@ -1233,7 +1388,8 @@ class MsrpPeer:
                  answer_delay=0.0, setup_answer="passive", setup_offer="actpass",
                  accept_types=DEFAULT_ACCEPT_TYPES, accept_wrapped_types=DEFAULT_WRAPPED_TYPES,
                  max_size=None, chunk_size=2048, msrp_status=200, auto_report=True,
-                 initial_send=True, sip_port=0, t1=0.5, name=None, log_path=None):
+                 initial_send=True, sip_port=0, t1=0.5, name=None, log_path=None,
+                 relay=None, relay_credentials="default"):
         self.user = user
         self.transport = transport
         self.answer = answer
@@ -1248,6 +1404,13 @@ class MsrpPeer:
         self.msrp_status = msrp_status
         self.auto_report = auto_report
         self.initial_send = initial_send
+        # RFC 4976 client side: the relay's URI and (user, password) for its digest challenge.
+        self.relay_uri = None if relay is None else str(getattr(relay, "uri", relay))
+        if self.relay_uri is not None:
+            MsrpUri.parse(self.relay_uri)  # a bad URI fails here, not in the first call
+        if relay_credentials == "default":
+            relay_credentials = getattr(relay, "credentials", None)
+        self.relay_credentials = tuple(relay_credentials) if relay_credentials else None
         self.name = name or user
         self.trace = []  # (time, direction, text)
         self._log = open(log_path, "a", encoding="utf-8") if log_path else None
@@ -1261,6 +1424,7 @@ class MsrpPeer:
         self._lock = threading.RLock()
         self._sessions = {}  # MsrpUri key -> Call
         self._pending = {}  # tid -> (Call, OutgoingMessage)
+        self._auth_waiters = {}  # tid of an AUTH -> _Inbox for its response
         self._conns = []
         self._threads = []  # helper threads and timers, joined by close()
         self._closing = False
@@ -1359,6 +1523,8 @@ class MsrpPeer:
         call.dialog = Dialog(call.call_id, from_uri or self.aor, local_tag, to_uri, None,
                              to_uri, [], transport, contact=self.contact(transport))
         call._offer_setup = setup
+        if self.relay_uri:
+            call._relay_auth()  # ConnectionError to the caller: no relay, no offer
         call.local_sdp = body if body is not None else call._our_sdp(setup)
         with self._lock:
             self.calls.append(call)
@@ -1550,6 +1716,18 @@ class MsrpPeer:
             call._finished.set()
             call._terminated.set()
             return
+        if self.relay_uri:
+            try:
+                call._relay_auth()
+            except ConnectionError as e:
+                self._trace("error", "relay AUTH failed: %s" % e)
+                call.state = "failed"
+                call.final = 503
+                self.ua.respond(req, 503, headers=[("Warning", '399 msrp-peer "%s"' % e)],
+                                to_tag=call.dialog.local_tag)
+                call._finished.set()
+                call._terminated.set()
+                return
         call.local_sdp = call._our_sdp(setup)
         self._register_session(call)  # before the 200: the peer may connect at once
         call.state = "confirmed"
@@ -1613,6 +1791,11 @@ class MsrpPeer:
     def _on_msrp_frame(self, conn, f):
         if not f.is_request:
             with self._lock:
+                box = self._auth_waiters.get(f.tid)
+            if box is not None:
+                box.put(f)
+                return
+            with self._lock:
                 call, out = self._pending.pop(f.tid, (None, None))
             if call is not None:
                 call._on_response(f, out)
@@ -1640,6 +1823,8 @@ class MsrpPeer:
             if call.conn is None or call.conn.closed.is_set():
                 call.conn = conn  # §5.4: the first request binds the passive side
                 call._msrp_ready.set()
+            elif call.conn is conn and not call._msrp_ready.is_set():
+                call._msrp_ready.set()  # passive behind a relay: the relay's leg is up
             elif call.conn is not conn:
                 if f.method != "REPORT":
                     call._respond(conn, f, 506)
