@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "pidf_codec.hpp"
 #include "presence_test_support.hpp"
 #include "sip_dialog.hpp"
@@ -593,6 +595,52 @@ TEST(WatcherRole, RestoreResumesWithoutSubscribing) {
     g.exec().advance(3000s);
     ASSERT_EQ(g.sip().count(), 1u); // the refresh, in the same dialog
     EXPECT_EQ(g.sip().request(0).header("Call-ID"), call_id);
+}
+
+} // namespace
+} // namespace stox::plugins::presence::test
+
+namespace stox::plugins::presence::test {
+namespace {
+
+// Storm control (issue 4 item 5): a thousand subscriptions created in the same second do not
+// refresh in the same second; refreshes spread over the jitter window (A-23 refresh point).
+TEST(WatcherRoleStorm, RefreshesOfSimultaneousSubscriptionsAreSpread) {
+    PresenceConfig cfg;
+    cfg.outgoing_subscribe_rate = 0;     // unlimited: this test isolates the jitter
+    cfg.timer_n = std::chrono::hours(2); // the notifier's NOTIFYs are not simulated here
+    WatcherFixture f(cfg);
+    f.shared->cfg.refresh_jitter = 0.2;
+    constexpr int kCount = 1000;
+    for (int i = 0; i < kCount; ++i)
+        f.stanza("<presence from='user" + std::to_string(i) +
+                 "@example.com' to='romeo@example.net' type='subscribe'/>");
+    ASSERT_EQ(f.sip().count(), static_cast<std::size_t>(kCount));
+    for (int i = 0; i < kCount; ++i) {
+        sdk::SipResponse r;
+        r.status = 200;
+        r.set_header("To", "<sip:romeo@example.net>;tag=t" + std::to_string(i));
+        r.set_header("Expires", "3600");
+        f.sip().respond(static_cast<std::size_t>(i), r);
+    }
+    f.exec().run_pending();
+    // Refresh point 3060 s (85 %), spread over [2448 s, 3060 s]: count refreshes per second.
+    std::map<int, int> per_second;
+    std::size_t seen = f.sip().count();
+    for (int s = 0; s < 3100; ++s) {
+        f.exec().advance(std::chrono::seconds(1));
+        for (; seen < f.sip().count(); ++seen)
+            if (f.sip().request(seen).header("CSeq") == "2 SUBSCRIBE") ++per_second[s];
+    }
+    int total = 0, peak = 0;
+    for (auto [second, n] : per_second) {
+        total += n;
+        peak = std::max(peak, n);
+    }
+    EXPECT_EQ(total, kCount);
+    EXPECT_GE(per_second.size(), 300u); // spread over hundreds of distinct seconds
+    // With 612 s of spread, 1000 refreshes average under 2 per second; allow random clumping.
+    EXPECT_LE(peak, 12) << "refreshes bunched in one second";
 }
 
 } // namespace
