@@ -204,6 +204,7 @@ class NotifierRoleTest(PresenceTestBase):
         self.romeo = self.watcher()
 
     def approve_next_request(self):
+        # PRES-WS-2: the XMPP server delivers the subscription request to the user.
         req = self.assertStanza(self.juliet.wait_for(
             lambda s: s.name == "presence" and s.get("type") == "subscribe"), "subscribe")
         self.assertEqual(req.get("from"), "romeo@example.net")
@@ -288,7 +289,10 @@ class NotifierRoleTest(PresenceTestBase):
 
 
 class KamailioInteropTest(PresenceTestBase):
-    """Interop with Kamailio's presence server (issue 4 item 6): a SIP UA PUBLISHes to Kamailio
+    """Interop with Kamailio's presence server (issue 4 item 6), the Presence Server model of
+    PRES-ARCH-1 (the other tests use the proxy/UA model; PRES-ARCH-2's two notions are both
+    exercised: the notification dialog and the presence authorization), and PRES-WX-3 (the
+    notifier's immediate active NOTIFY). A SIP UA PUBLISHes to Kamailio
     and an XMPP user subscribed through stoxgw sees it; a SIP watcher subscribed through Kamailio
     and stoxgw receives NOTIFYs when the XMPP user changes status."""
 

@@ -59,6 +59,11 @@ sdk::Result<PresenceConfig> read_config(const sdk::ConfigView& v) {
           read_bool(v, "/restrict_from_domains", c.restrict_from_domains),
           read_bool(v, "/probe_before_refresh", c.probe_before_refresh)})
         if (!s) return s;
+    if (v.has("/xmpp_domains")) {
+        auto d = v.get_string_list("/xmpp_domains");
+        if (!d) return d.status();
+        c.xmpp_domains = *d;
+    }
     if (c.min_expires > c.max_expires)
         return sdk::Status(sdk::ErrorCode::InvalidConfig,
                            "min_expires must not exceed max_expires");

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "stox/sdk/context.hpp"
 #include "stox/sdk/plugin.hpp"
@@ -32,15 +33,17 @@ struct PresenceConfig {
     double refresh_jitter = 0.2; ///< fraction of the refresh interval spread randomly
     // --- storm control ---
     std::chrono::milliseconds coalesce_window{200}; ///< W-S: one NOTIFY per dialog per window
-    double subscribe_rate = 500;            ///< W-S: incoming SUBSCRIBEs per second (all watchers)
+    double subscribe_rate = 2000;           ///< W-S: incoming SUBSCRIBEs per second (all watchers)
     double subscribe_rate_per_watcher = 10; ///< W-S: per watcher AOR (burst = 2x)
     double outgoing_subscribe_rate = 200;   ///< W-X: SUBSCRIBEs sent per second (queued beyond)
     std::uint32_t overload_retry_after_s = 5;
-    std::size_t max_watchers = 200000;  ///< W-X authorizations kept
-    std::size_t max_notifiers = 200000; ///< W-S authorizations kept
+    std::size_t max_watchers = 1000000;  ///< W-X authorizations kept
+    std::size_t max_notifiers = 1000000; ///< W-S authorizations kept
     // --- policy ---
     bool restrict_from_domains = true; ///< PRES-SEC-3: W-S From must be in our SIP domains
     bool probe_before_refresh = false; ///< PRES-SEC-4 probe from the gateway before refreshes
+    /// PRES-SEC-1/2: XMPP domains whose users may subscribe to SIP contacts (empty: any).
+    std::vector<std::string> xmpp_domains;
 };
 
 /// Shared state of the plugin; lives as long as the plugin. Strand-confined.

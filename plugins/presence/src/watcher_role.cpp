@@ -123,8 +123,11 @@ struct WatcherRole::Impl {
     /// `unavailable` for every resource of C announced to U, then forget them.
     void withdraw_resources(Entry& e) {
         const std::string contact = contact_jid(e.rec.key);
-        for (const auto& r : e.rec.announced_resources)
-            send_presence(contact + "/" + r, e.rec.key.xmpp_user, "unavailable");
+        for (const auto& r : e.rec.announced_resources) {
+            std::string full = contact;
+            full.append("/").append(r);
+            send_presence(std::move(full), e.rec.key.xmpp_user, "unavailable");
+        }
         e.rec.announced_resources.clear();
     }
     std::string contact_jid(const WatcherKey& k) {
@@ -429,7 +432,7 @@ struct WatcherRole::Impl {
                 auto err = sh.ctx.errors().sip_for(parsed.status());
                 return respond(err.status >= 400 ? err.status : 400, err.reason);
             }
-            doc = std::move(*parsed);
+            doc = std::move(parsed).value();
         }
         d.remote_cseq = *cseq;
         if (d.remote_tag.empty()) d.remote_tag = from->tag; // NOTIFY before the 2xx (§4.1.2.4)
@@ -551,7 +554,7 @@ struct WatcherRole::Impl {
                 tx->respond(std::move(r));
                 return;
             }
-            doc = std::move(*parsed);
+            doc = std::move(parsed).value();
         }
         sdk::SipResponse ok;
         ok.status = 200;
@@ -582,6 +585,15 @@ struct WatcherRole::Impl {
         const std::string to = p.attr("to");
         if (to == sh.component_domain()) return on_gateway_probe_answer(p);
         if (type == "subscribe" || type == "unsubscribe" || type == "probe") {
+            if (!domain_allowed(from)) {
+                // PRES-SEC-1/2: only users of the configured XMPP domains may make the gateway
+                // subscribe on the SIP side (amplification, RFC 8048 §8.1).
+                count("presence.wx.foreign_domain");
+                STOX_LOG_INFO(log(), "presence {} from {} refused: not one of xmpp_domains", type,
+                              from);
+                send_error(p, {"forbidden", "auth", {}, {}});
+                return true;
+            }
             auto contact = sh.ctx.addresses().to_uri(bare_of(to), sdk::UriScheme::Sip);
             if (!contact || from.empty()) {
                 count("presence.wx.bad_address");
@@ -601,6 +613,16 @@ struct WatcherRole::Impl {
             track_session(from, type.empty());
             return false; // the notifier role may also need it
         }
+        return false;
+    }
+
+    bool domain_allowed(std::string_view jid) const {
+        if (sh.cfg.xmpp_domains.empty()) return true;
+        std::string_view bare = jid.substr(0, jid.find('/'));
+        auto at = bare.find('@');
+        std::string_view domain = at == std::string_view::npos ? bare : bare.substr(at + 1);
+        for (const auto& d : sh.cfg.xmpp_domains)
+            if (sdk::ascii_iequals(d, domain)) return true;
         return false;
     }
 

@@ -304,6 +304,7 @@ TEST(NotifierRole, TvPres22bRefreshWithoutCacheIsEmptyAndProbes) {
               canon("<presence from='romeo@example.net' to='juliet@example.com' type='probe'/>"));
 }
 
+// PRES-WS-8 (RFC 8048 §5.3.3), PRES-WS-9: no XMPP unsubscribe, the authorization stays.
 TEST(NotifierRole, TvPres23UnsubscribeClosesAllTuplesAndSendsUnavailable) {
     Ws w;
     auto tag = w.make_active();
@@ -333,6 +334,7 @@ TEST(NotifierRole, TvPres23UnsubscribeClosesAllTuplesAndSendsUnavailable) {
     EXPECT_FALSE(rec->dialog);
 }
 
+// PRES-POLL-2: a SIP poll probes the XMPP side only when nothing is cached.
 TEST(NotifierRole, TvPres24PollWithoutCacheProbesAndHoldsTheAnswer) {
     Ws w;
     auto tx = w.subscribe(initial_subscribe("Expires: 0\n"));

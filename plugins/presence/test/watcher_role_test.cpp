@@ -109,7 +109,8 @@ TEST(WatcherRole, TvPres01SubscribeBecomesSubscribe) {
     EXPECT_EQ(f.xmpp().count(), 0u);
 }
 
-// TV-PRES-02, PRES-WX-4 MUST: pending NOTIFY -> 200, zero stanzas, Timer N cancelled.
+// TV-PRES-02, PRES-WX-4 MUST, PRES-WX-2 (neutral until active): pending NOTIFY -> 200, zero
+// stanzas, Timer N cancelled.
 TEST(WatcherRole, TvPres02PendingNotifyProducesNoStanza) {
     WatcherFixture f;
     f.subscribe_and_answer();
@@ -120,7 +121,8 @@ TEST(WatcherRole, TvPres02PendingNotifyProducesNoStanza) {
     EXPECT_EQ(f.sip().count(), 1u);
 }
 
-// TV-PRES-03, PRES-WX-5/6: first active NOTIFY with a body -> subscribed, then the presence.
+// TV-PRES-03, PRES-WX-5/6, PRES-NOT-12 (Table P2): first active NOTIFY with a body ->
+// subscribed, then the presence; PRES-WX-8: refreshed before expiry.
 TEST(WatcherRole, TvPres03FirstActiveNotifyWithBody) {
     WatcherFixture f;
     f.subscribe_and_answer();
@@ -270,8 +272,8 @@ TEST(WatcherRole, TvPres09ProbeAnsweredUnavailableLetsTheDialogLapse) {
     EXPECT_EQ(f.sip().count(), 1u);
 }
 
-// TV-PRES-10, PRES-WX-12/13/14, A-15: unsubscribe -> SUBSCRIBE Expires: 0 in the dialog,
-// `unsubscribed` on its 2xx, the terminal NOTIFY gets 200 and no stanza.
+// TV-PRES-10, PRES-WX-12, PRES-WX-13, PRES-WX-14, A-15: unsubscribe -> SUBSCRIBE Expires: 0 in the
+// dialog, `unsubscribed` on its 2xx, the terminal NOTIFY gets 200 and no stanza.
 TEST(WatcherRole, TvPres10XmppUnsubscribe) {
     WatcherFixture f;
     f.subscribe_and_answer();
@@ -357,7 +359,8 @@ TEST(WatcherRole, TvPres25SeveralTuples) {
                         "to='juliet@example.com' type='unavailable'/>")}));
 }
 
-// TV-PRES-26/27/28: notes, priority and RPID through the role (Table P2).
+// TV-PRES-26/27/28: notes, priority and RPID through the role (Table P2). PRES-NOT-10: an
+// availability extension (RPID here) is turned into <show/> where it can be.
 TEST(WatcherRole, TvPres26To28NotesPriorityAndRpid) {
     WatcherFixture f;
     f.subscribe_and_answer();

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include <fcntl.h>
@@ -254,11 +255,13 @@ Status SqliteStore::init() {
     if (::stat(path.c_str(), &st) != 0) {
         if (errno != ENOENT)
             return Status(ErrorCode::Internal,
-                          "presence store " + path + ": " + std::strerror(errno));
+                          "presence store " + path + ": " +
+                              std::error_code(errno, std::generic_category()).message());
         const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             return Status(ErrorCode::InvalidConfig,
-                          "presence store " + path + ": cannot create: " + std::strerror(errno));
+                          "presence store " + path + ": cannot create: " +
+                              std::error_code(errno, std::generic_category()).message());
         if (fd >= 0) ::close(fd);
     } else if (!S_ISREG(st.st_mode)) {
         return Status(ErrorCode::InvalidConfig, "presence store " + path + ": not a regular file");
