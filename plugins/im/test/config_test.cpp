@@ -45,7 +45,7 @@ TEST(Manifest, IsValidForTheLoader) {
     ASSERT_TRUE(result.manifest) << result.summary();
     const auto& m = *result.manifest;
     EXPECT_EQ(m.id, "org.stoxgw.im");
-    EXPECT_EQ(m.version, "1.0.0");
+    EXPECT_EQ(m.version, "1.1.0");
     EXPECT_EQ(m.library, "stox_im");
     EXPECT_EQ(m.abi_major, 1u);
     EXPECT_EQ(m.abi_minor, 0u);
@@ -54,9 +54,10 @@ TEST(Manifest, IsValidForTheLoader) {
     EXPECT_EQ(m.sip_claims[0].method, "MESSAGE");
     ASSERT_EQ(m.stanza_claims.size(), 1u);
     EXPECT_EQ(m.stanza_claims[0].name, "message");
-    // Error stanzas are never claimed (CORE-ERR-14): replies reach send_tracked instead.
+    // Error stanzas are never claimed (CORE-ERR-14): replies reach send_tracked instead. Chat
+    // belongs to the chat plugin (RFC 7573 sessions, AMB-35).
     EXPECT_EQ(m.stanza_claims[0].types,
-              (std::vector<std::string>{"normal", "headline", "chat", "groupchat"}));
+              (std::vector<std::string>{"normal", "headline", "groupchat"}));
 }
 
 TEST(Manifest, SchemaDefaultsAreTheCodeDefaults) {
@@ -165,7 +166,7 @@ TEST(Module, DescriptorMatchesTheManifest) {
     auto d = stox::core::open_plugin(*result.manifest, STOX_IM_MODULE);
     ASSERT_TRUE(d) << d.status().message();
     EXPECT_STREQ((*d)->id, "org.stoxgw.im");
-    EXPECT_STREQ((*d)->version, "1.0.0");
+    EXPECT_STREQ((*d)->version, "1.1.0");
     // create/destroy work and create no side effects beyond the object.
     stox::sdk::Plugin* p = (*d)->create();
     ASSERT_NE(p, nullptr);
