@@ -929,7 +929,11 @@ void ChatPlugin::on_msrp_message(std::uint64_t id, msrp::IncomingMessage&& m) {
         return;
     }
     if (body.empty()) return; // MSRP-21: nothing to show
-    const std::string xid = new_stanza_id();
+    // CHAT-7 / TV-05: the stanza id is the MSRP transaction id (a fresh one if that id is
+    // already in use in this session, so that receipts stay unambiguous).
+    const std::string xid = m.transaction_id.empty() || c->issued.count(m.transaction_id) != 0
+                                ? new_stanza_id()
+                                : m.transaction_id;
     s.set_attr("id", xid);
     if (!lang.empty()) s.set_attr("xml:lang", lang);
     s.add_child("thread", std::string(sdk::kComponentNs)).add_text(c->thread);

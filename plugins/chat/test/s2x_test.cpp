@@ -84,13 +84,19 @@ TEST_F(S2xActive, MSRP_32_ActpassAnsweredActiveWhenConfigured) {
 
 TEST_F(S2x, TV_05_SendBecomesChatMessage) {
     invite();
-    session().deliver("Sure, give me five minutes.", "text/plain");
+    session().deliver("Sure, give me five minutes.", "text/plain", false, {}, "bx1", "q9w8e7r6");
     ASSERT_EQ(h.xmpp().count(), 1u);
-    EXPECT_EQ(canon_without_id(h.xmpp().last()),
-              canon("<message from='bob@sip.example/dev1' to='alice@xmpp.example' id='ID' "
+    // CHAT-7: thread = Call-ID, id = the MSRP transaction id.
+    EXPECT_EQ(canonical_xml(h.xmpp().last()),
+              canon("<message from='bob@sip.example/dev1' to='alice@xmpp.example' id='q9w8e7r6' "
                     "type='chat'><thread>c2-77a1@sip.example</thread>"
                     "<body>Sure, give me five minutes.</body></message>"));
     EXPECT_TRUE(h.xmpp().at(0).tracked); // honest delivery
+    // A transaction id already used as a stanza id in the session gets a fresh id instead.
+    session().deliver("again", "text/plain", false, {}, "bx2", "q9w8e7r6");
+    ASSERT_EQ(h.xmpp().count(), 2u);
+    EXPECT_NE(h.xmpp().last().attr("id"), "q9w8e7r6");
+    EXPECT_FALSE(h.xmpp().last().attr("id").empty());
 }
 
 TEST_F(S2x, TV_15_CpimIsUnwrapped) {

@@ -76,9 +76,10 @@ public:
 
     // --- test side ---
     void deliver(std::string body, std::string type, bool success_report = false,
-                 std::vector<msrp::Header> mime = {}, std::string mid = {}) {
+                 std::vector<msrp::Header> mime = {}, std::string mid = {}, std::string tid = {}) {
         msrp::IncomingMessage m;
         m.message_id = mid.empty() ? msrp::make_message_id() : std::move(mid);
+        m.transaction_id = std::move(tid);
         m.content_type = std::move(type);
         m.body = std::move(body);
         m.success_report = success_report;

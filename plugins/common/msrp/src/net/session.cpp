@@ -468,6 +468,7 @@ void MsrpSession::handle_send(Request&& request) {
     if (handlers_.on_message) {
         IncomingMessage m;
         m.message_id = id;
+        m.transaction_id = request.transaction_id;
         m.content_type = *request.content_type;
         m.body = std::move(result.body);
         m.from_path = std::move(request.from_path);

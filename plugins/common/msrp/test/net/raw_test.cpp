@@ -56,6 +56,7 @@ TEST_F(MsrpRaw, Tv04BodilessSendBindsThenTv05Delivers) {
     ASSERT_TRUE(run_until([&] { return rec.messages.size() == 1; }));
     EXPECT_EQ(rec.messages[0].body, "Sure, give me five minutes.");
     EXPECT_EQ(rec.messages[0].message_id, "bx1");
+    EXPECT_EQ(rec.messages[0].transaction_id, "q9w8e7r6"); // CHAT-7: becomes the stanza id
 }
 
 // TV-06 / MSRP-16: Failure-Report: no -> delivered, never answered.

@@ -66,6 +66,9 @@ struct SendOptions {
 /// A complete incoming message (all chunks, MSRP-19).
 struct IncomingMessage {
     std::string message_id;
+    /// Transaction id of the SEND that completed the message (RFC 7573 / CHAT-7: the XMPP
+    /// stanza's id).
+    std::string transaction_id;
     std::string content_type;
     std::string body;
     Path from_path;
