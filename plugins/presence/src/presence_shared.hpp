@@ -33,6 +33,9 @@ struct PresenceConfig {
     double refresh_jitter = 0.2; ///< fraction of the refresh interval spread randomly
     // --- storm control ---
     std::chrono::milliseconds coalesce_window{200}; ///< W-S: one NOTIFY per dialog per window
+    /// W-S: NOTIFYs awaiting their final response, all dialogs together; more wait their turn
+    /// (a fan-out of 10,000 at once overflows UDP buffers and sofia's retransmission lists).
+    std::size_t max_notifies_in_flight = 256;
     double subscribe_rate = 2000;           ///< W-S: incoming SUBSCRIBEs per second (all watchers)
     double subscribe_rate_per_watcher = 10; ///< W-S: per watcher AOR (burst = 2x)
     double outgoing_subscribe_rate = 200;   ///< W-X: SUBSCRIBEs sent per second (queued beyond)

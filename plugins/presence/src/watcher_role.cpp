@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "deadline_queue.hpp"
 #include "pidf_codec.hpp"
 #include "sip_dialog.hpp"
 #include "stox/sdk/format.hpp"
@@ -66,8 +67,11 @@ struct WatcherRole::Impl {
     /// One authorization (persisted part in `rec`) plus what lives only in memory.
     struct Entry {
         WatcherRecord rec;
-        sdk::TimerHandle refresh; ///< refresh or backoff resubscribe
-        sdk::TimerHandle timer_n; ///< RFC 6665 §4.1.2.4: first NOTIFY expected
+        /// What the refresh slot does when due: refresh the dialog, or start a new one (backoff,
+        /// retry-after, restore).
+        enum class Next : std::uint8_t { refresh, resubscribe } next = Next::refresh;
+        DeadlineQueue<Entry>::Slot refresh; ///< refresh, backoff or retry-after
+        DeadlineQueue<Entry>::Slot timer_n; ///< RFC 6665 §4.1.2.4: first NOTIFY expected
         Pending in_flight = Pending::none;
         bool queued = false; ///< waiting for a token of the outgoing rate
         bool queued_new_dialog = false;
@@ -86,14 +90,16 @@ struct WatcherRole::Impl {
 
     Shared& sh;
     std::map<WatcherKey, Entry> entries;
-    std::unordered_map<std::string, WatcherKey> by_call_id;
-    std::unordered_map<std::string, Poll> polls;                   ///< by Call-ID
-    std::map<std::string, Session> sessions;                       ///< per bare U
+    std::unordered_map<std::string, Entry*> by_call_id; ///< entries are std::map nodes: stable
+    std::unordered_map<std::string, Poll> polls;        ///< by Call-ID
+    std::map<std::string, Session> sessions;            ///< per bare U
     std::map<std::string, std::set<std::string>> online_resources; ///< per bare U
     std::unordered_map<std::string, WatcherKey> sec_probes;        ///< probe id -> key
     /// Dialogs we ended ourselves: their final NOTIFY gets 200 and no stanza (TV-PRES-10).
     std::unordered_map<std::string, sdk::TimerHandle> ended_dialogs;
     TokenBucket outgoing;
+    DeadlineQueue<Entry> refresh_q{sh.ctx.executor(), [this](Entry& e) { on_refresh_slot(e); }};
+    DeadlineQueue<Entry> timer_n_q{sh.ctx.executor(), [this](Entry& e) { on_timer_n(e); }};
     std::deque<WatcherKey> send_queue;
     sdk::TimerHandle drain_timer;
     bool stopped = false;
@@ -137,10 +143,22 @@ struct WatcherRole::Impl {
 
     // --- persistence -------------------------------------------------------------------------
     void save(Entry& e) { sh.store.put_watcher(e.rec); }
+    /// Drops the in-memory entry only (restore of a record that is already loaded).
+    void forget_in_memory(const WatcherKey& key) {
+        auto it = entries.find(key);
+        if (it == entries.end()) return;
+        if (it->second.rec.dialog) by_call_id.erase(it->second.rec.dialog->call_id);
+        refresh_q.cancel(it->second.refresh);
+        timer_n_q.cancel(it->second.timer_n);
+        entries.erase(it);
+    }
+
     void forget(const WatcherKey& key) {
         auto it = entries.find(key);
         if (it == entries.end()) return;
         if (it->second.rec.dialog) by_call_id.erase(it->second.rec.dialog->call_id);
+        refresh_q.cancel(it->second.refresh);
+        timer_n_q.cancel(it->second.timer_n);
         entries.erase(it);
         sh.store.erase_watcher(key);
     }
@@ -198,7 +216,7 @@ struct WatcherRole::Impl {
             d.remote_target = rec.key.sip_contact;
             d.state = SubState::pending;
             rec.dialog = d;
-            by_call_id[d.call_id] = rec.key;
+            by_call_id[d.call_id] = &e;
         }
         DialogRecord& d = *rec.dialog;
         sdk::SipRequest req = in_dialog_request(d, "SUBSCRIBE");
@@ -325,17 +343,26 @@ struct WatcherRole::Impl {
         e.rec.backoff_until = sh.unix_now() + step;
         e.rec.pending_out = false;
         save(e);
-        const WatcherKey key = e.rec.key;
-        e.refresh = sh.ctx.executor().after(std::chrono::seconds(step), [this, key] {
-            schedule_subscribe(key, /*new_dialog=*/true, sh.cfg.subscribe_expires);
-        });
+        resubscribe_after(e, std::chrono::seconds(step));
+    }
+
+    void resubscribe_after(Entry& e, std::chrono::milliseconds delay) {
+        e.next = Entry::Next::resubscribe;
+        refresh_q.schedule(e, e.refresh, delay);
+    }
+
+    void on_refresh_slot(Entry& e) {
+        if (e.next == Entry::Next::resubscribe) {
+            schedule_subscribe(e.rec.key, /*new_dialog=*/true, sh.cfg.subscribe_expires);
+        } else {
+            refresh_due(e.rec.key);
+        }
     }
 
     void arm_refresh(Entry& e, std::uint32_t granted) {
-        const WatcherKey key = e.rec.key;
         if (granted == 0) return;
-        e.refresh = sh.ctx.executor().after(refresh_delay(granted, sh.cfg.refresh_jitter, sh.rng),
-                                            [this, key] { refresh_due(key); });
+        e.next = Entry::Next::refresh;
+        refresh_q.schedule(e, e.refresh, refresh_delay(granted, sh.cfg.refresh_jitter, sh.rng));
     }
 
     void refresh_due(const WatcherKey& key) {
@@ -359,21 +386,18 @@ struct WatcherRole::Impl {
         schedule_subscribe(key, !e.rec.dialog, sh.cfg.subscribe_expires);
     }
 
-    void arm_timer_n(Entry& e) {
-        const WatcherKey key = e.rec.key;
-        e.timer_n = sh.ctx.executor().after(sh.cfg.timer_n, [this, key] {
-            auto it = entries.find(key);
-            if (it == entries.end()) return;
-            // RFC 6665 §4.1.2.4: no NOTIFY within Timer N: the subscription failed; transient.
-            count("presence.wx.timer_n_expired");
-            STOX_LOG_INFO(log(), "no NOTIFY for {} watching {} within Timer N; backing off",
-                          key.xmpp_user, key.sip_contact);
-            if (it->second.rec.dialog) {
-                by_call_id.erase(it->second.rec.dialog->call_id);
-                it->second.rec.dialog.reset();
-            }
-            start_backoff(it->second);
-        });
+    void arm_timer_n(Entry& e) { timer_n_q.schedule(e, e.timer_n, sh.cfg.timer_n); }
+
+    void on_timer_n(Entry& e) {
+        // RFC 6665 §4.1.2.4: no NOTIFY within Timer N: the subscription failed; transient.
+        count("presence.wx.timer_n_expired");
+        STOX_LOG_INFO(log(), "no NOTIFY for {} watching {} within Timer N; backing off",
+                      e.rec.key.xmpp_user, e.rec.key.sip_contact);
+        if (e.rec.dialog) {
+            by_call_id.erase(e.rec.dialog->call_id);
+            e.rec.dialog.reset();
+        }
+        start_backoff(e);
     }
 
     void ended_dialog(const std::string& call_id) {
@@ -408,7 +432,7 @@ struct WatcherRole::Impl {
             count("presence.wx.notify_unknown_dialog");
             return respond(481, "Subscription Does Not Exist");
         }
-        Entry& e = entries.at(k->second);
+        Entry& e = *k->second;
         DialogRecord& d = *e.rec.dialog;
         if (to->tag != d.local_tag || (!d.remote_tag.empty() && from->tag != d.remote_tag)) {
             // PRES-SEC-5: a NOTIFY from another dialog (a fork we did not keep) is refused.
@@ -438,7 +462,7 @@ struct WatcherRole::Impl {
         if (d.remote_tag.empty()) d.remote_tag = from->tag; // NOTIFY before the 2xx (§4.1.2.4)
         if (auto c = parse_name_addr(req.header("Contact"))) d.remote_target = c->uri;
         respond(200);
-        e.timer_n.cancel();
+        timer_n_q.cancel(e.timer_n);
 
         using V = SubscriptionState::Value;
         if (state->value == V::pending) {
@@ -470,8 +494,8 @@ struct WatcherRole::Impl {
         by_call_id.erase(call_id);
         ended_dialog(call_id);
         e.rec.dialog.reset();
-        e.refresh.cancel();
-        e.timer_n.cancel();
+        refresh_q.cancel(e.refresh);
+        timer_n_q.cancel(e.timer_n);
         if (ours) return; // TV-PRES-10: the end of our own unsubscribe, no stanza
         if (reason == "rejected" || reason == "noresource") {
             // TV-PRES-31 / §2.3.1: the authorization is cancelled.
@@ -498,11 +522,7 @@ struct WatcherRole::Impl {
         }
         save(e);
         if (state->retry_after) {
-            const WatcherKey key = e.rec.key;
-            e.refresh =
-                sh.ctx.executor().after(std::chrono::seconds(*state->retry_after), [this, key] {
-                    schedule_subscribe(key, true, sh.cfg.subscribe_expires);
-                });
+            resubscribe_after(e, std::chrono::seconds(*state->retry_after));
         } else if (reason == "probation" || reason == "giveup") {
             start_backoff(e);
         } else {
@@ -681,7 +701,7 @@ struct WatcherRole::Impl {
             return;
         }
         Entry& e = it->second;
-        e.refresh.cancel();
+        refresh_q.cancel(e.refresh);
         withdraw_resources(e);
         e.in_flight = Pending::none;
         // TV-PRES-10: SUBSCRIBE Expires: 0 in the dialog; `unsubscribed` on its 2xx.
@@ -788,13 +808,12 @@ struct WatcherRole::Impl {
     // --- restart -----------------------------------------------------------------------------
     void restore(WatcherRecord rec) {
         const WatcherKey key = rec.key;
-        Entry e;
-        e.rec = std::move(rec);
-        auto [it, inserted] = entries.insert_or_assign(key, std::move(e));
-        Entry& entry = it->second;
+        forget_in_memory(key);
+        Entry& entry = entries[key];
+        entry.rec = std::move(rec);
         const std::int64_t now = sh.unix_now();
         if (entry.rec.dialog) {
-            by_call_id[entry.rec.dialog->call_id] = key;
+            by_call_id[entry.rec.dialog->call_id] = &entry;
             const std::int64_t left = entry.rec.dialog->expires_at - now;
             if (!entry.rec.dialog->remote_tag.empty() && left > 40) {
                 // Still valid: refresh on schedule, spread by jitter (no burst at restart).
@@ -803,9 +822,7 @@ struct WatcherRole::Impl {
             }
         }
         if (entry.rec.backoff_until > now) {
-            entry.refresh = sh.ctx.executor().after(
-                std::chrono::seconds(entry.rec.backoff_until - now),
-                [this, key] { schedule_subscribe(key, true, sh.cfg.subscribe_expires); });
+            resubscribe_after(entry, std::chrono::seconds(entry.rec.backoff_until - now));
             return;
         }
         schedule_subscribe(key, /*new_dialog=*/true, sh.cfg.subscribe_expires);
@@ -814,10 +831,8 @@ struct WatcherRole::Impl {
     void stop() {
         stopped = true;
         drain_timer.cancel();
-        for (auto& [k, e] : entries) {
-            e.refresh.cancel();
-            e.timer_n.cancel();
-        }
+        refresh_q.clear();
+        timer_n_q.clear();
         for (auto& [k, p] : polls) p.cleanup.cancel();
         ended_dialogs.clear();
     }

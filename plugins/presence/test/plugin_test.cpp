@@ -65,6 +65,7 @@ TEST(PresenceManifest, SchemaDefaultsAreTheCodeDefaults) {
     EXPECT_EQ(cfg->backoff_max_s, d.backoff_max_s);
     EXPECT_DOUBLE_EQ(cfg->refresh_jitter, d.refresh_jitter);
     EXPECT_EQ(cfg->coalesce_window, d.coalesce_window);
+    EXPECT_EQ(cfg->max_notifies_in_flight, d.max_notifies_in_flight);
     EXPECT_DOUBLE_EQ(cfg->subscribe_rate, d.subscribe_rate);
     EXPECT_DOUBLE_EQ(cfg->subscribe_rate_per_watcher, d.subscribe_rate_per_watcher);
     EXPECT_DOUBLE_EQ(cfg->outgoing_subscribe_rate, d.outgoing_subscribe_rate);
