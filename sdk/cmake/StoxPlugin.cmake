@@ -3,18 +3,26 @@
 #   stox_add_plugin(NAME example
 #                   MANIFEST plugin.json
 #                   SOURCES src/example_plugin.cpp
-#                   [NO_INSTALL] [STAGE_DIR dir])
+#                   [ASIO] [NO_INSTALL] [STAGE_DIR dir])
 #
 # It reads id, version and library from the manifest (so the descriptor, generated from the
 # same values through STOX_PLUGIN_ID / STOX_PLUGIN_VERSION, cannot drift from it), builds a
 # MODULE library with hidden visibility and -Wl,--no-undefined (plugins need no core symbols),
 # stages <stage>/<id>/{plugin.json,<library>.so} for tests, and installs both into
 # ${CMAKE_INSTALL_LIBDIR}/stoxgw/plugins/<id>/ (component plugin-<NAME>).
+#
+# ASIO: the plugin runs Asio code on the core's io_context (stox/sdk/unstable/asio.hpp). Its
+# translation units get -include stox/sdk/unstable/asio_visibility.hpp and its Asio/Boost.System
+# template statics are exported, so that they bind to the core's copy (see that header). Static
+# libraries linked into such a plugin need the same -include (STOX_ASIO_VISIBILITY_OPTION).
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 
+# What plugin code that runs on the core's io_context compiles with (see ASIO below).
+set(STOX_ASIO_VISIBILITY_OPTION "SHELL:-include stox/sdk/unstable/asio_visibility.hpp")
+
 function(stox_add_plugin)
-  cmake_parse_arguments(P "NO_INSTALL" "NAME;MANIFEST;STAGE_DIR" "SOURCES" ${ARGN})
+  cmake_parse_arguments(P "NO_INSTALL;ASIO" "NAME;MANIFEST;STAGE_DIR" "SOURCES" ${ARGN})
   if(NOT P_NAME OR NOT P_MANIFEST OR NOT P_SOURCES)
     message(FATAL_ERROR "stox_add_plugin: NAME, MANIFEST and SOURCES are required")
   endif()
@@ -60,7 +68,14 @@ function(stox_add_plugin)
   # Export the descriptor and nothing else (house style §4.9 habit 8): -fvisibility=hidden
   # cannot hide libstdc++'s default-visibility template data (in_place_index, ...).
   set(_map ${CMAKE_CURRENT_BINARY_DIR}/${_target}.exports.map)
-  file(WRITE ${_map} "{\n  global: stox_plugin_descriptor;\n  local: *;\n};\n")
+  if(P_ASIO)
+    target_compile_options(${_target} PRIVATE ${STOX_ASIO_VISIBILITY_OPTION})
+    file(WRITE ${_map} "{\n  global: stox_plugin_descriptor;\n"
+                       "  extern \"C++\" { boost::asio::*; boost::system::*; };\n"
+                       "  local: *;\n};\n")
+  else()
+    file(WRITE ${_map} "{\n  global: stox_plugin_descriptor;\n  local: *;\n};\n")
+  endif()
   target_link_options(${_target} PRIVATE -Wl,--no-undefined -Wl,--version-script=${_map})
   set_property(TARGET ${_target} APPEND PROPERTY LINK_DEPENDS ${_map})
   if(COMMAND stox_set_warnings)

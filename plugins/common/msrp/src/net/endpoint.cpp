@@ -322,8 +322,28 @@ void MsrpEndpoint::on_parse_error(MsrpConnection* conn, const ParseError& error)
         "MSRP parse error (" + std::to_string(error.code) + "): " + error.reason +
             (error.close_connection ? "; closing the connection" : ""));
     if (error.close_connection || error.is_response || !error.request) return;
+    Request request = *error.request;
+    if (request.to_path.empty() && !request.from_path.empty()) {
+        // No To-Path: a response still has an address (the From-Path) and our URI is that of
+        // the session bound to this connection. Without one, nothing can answer: close the
+        // connection rather than leave the sender waiting for its transaction timeout.
+        auto it = conns_.find(conn);
+        std::shared_ptr<MsrpSession> bound;
+        if (it != conns_.end())
+            for (auto& w : it->second.sessions)
+                if (auto sp = w.lock()) {
+                    bound = std::move(sp);
+                    break;
+                }
+        if (!bound) {
+            conn->abort(sdk::Status(sdk::ErrorCode::BadRequest,
+                                    "MSRP: request without To-Path on an unbound connection"));
+            return;
+        }
+        request.to_path.push_back(bound->local_uri());
+    }
     // The frame was skipped but its tid and paths are known: answer 400/413 like §7.2 asks.
-    answer_unbound(conn, *error.request, error.code);
+    answer_unbound(conn, request, error.code);
 }
 
 void MsrpEndpoint::on_conn_closed(MsrpConnection* conn, const sdk::Status& reason) {

@@ -146,6 +146,12 @@ TEST_F(MsrpRaw, Msrp18Tv23Tv24AndEveryReceiverErrorCode) {
                 "\r\nMessage-ID: q\r\nByte-Range: banana\r\nContent-Type: text/plain\r\n\r\nx\r\n"
                 "-------badhdr01$\r\n");
     EXPECT_EQ(code_for("badhdr01"), 400);
+    // 400 for a SEND without To-Path on the bound connection: answered from the session's URI
+    // (found in a chat integration test: it used to be logged and left unanswered).
+    peer->write("MSRP notopath SEND\r\nFrom-Path: " + to_string(kBob) +
+                "\r\nMessage-ID: q2\r\nByte-Range: 1-1/1\r\nContent-Type: text/plain\r\n\r\n"
+                "x\r\n-------notopath$\r\n");
+    EXPECT_EQ(code_for("notopath"), 400);
 
     // 403: From-Path is not the peer the SDP named (RFC 4975 §5.4).
     peer->write(raw_send("evil0001", local, uri("msrp://198.51.100.1:9/evil;tcp"), "e1",
