@@ -5,9 +5,12 @@
 #include "notifier_role.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "deadline_queue.hpp"
 #include "pidf_codec.hpp"
 #include "sip_dialog.hpp"
 #include "stox/sdk/logger.hpp"
@@ -104,34 +108,64 @@ std::pair<std::string, std::optional<std::uint32_t>> reason_for_error(const Stan
 } // namespace
 
 struct NotifierRole::Impl {
+    /// One <presence/> of C as received, without `to` and `id`: the part that is the same for
+    /// every watcher C's server broadcast it to (RFC 6121 §4.4.2). Immutable and shared by the
+    /// watchers that got the same stanza, so 10,000 watchers of C hold one copy, not 10,000.
     struct Cached {
-        Stanza presence; ///< the last <presence/> of this resource (type none or unavailable)
+        Stanza presence;
+        std::string resource;
+    };
+    /// What one watcher has received for one resource of C, and when (A-17 freshness, Table P1
+    /// Content-Language, cache trimming stay per watcher: a watcher only ever sees what C's
+    /// server sent to it).
+    struct Seen {
+        std::shared_ptr<const Cached> c;
         Clock::time_point at;
     };
 
-    /// One notifier dialog and its NOTIFY pipeline (one NOTIFY in flight, paced, RFC 6665
-    /// §4.2.2 ordering; the state is read when the NOTIFY leaves, so the latest state wins).
-    struct DialogCtl {
+    struct Entry;
+
+    /// A terminated dialog whose final NOTIFY is still to be sent (or a poll): its own copy of
+    /// the dialog, since the record no longer holds it.
+    struct Final {
         store::NotifierKey key;
         store::DialogRecord d;
-        std::string contact; ///< our Contact for this dialog
+        // The final NOTIFY's content.
+        std::string reason;
+        std::optional<std::uint32_t> retry_after;
+        std::optional<std::string> body;
+        std::string lang;
+    };
+
+    /// The NOTIFY pipeline of one dialog (one NOTIFY in flight per dialog, paced, RFC 6665
+    /// §4.2.2 ordering; the state is read when the NOTIFY leaves, so the latest state wins).
+    /// The dialog itself is in the entry while live (its only copy), in `fin` once
+    /// terminated; neither once superseded by a new dialog of the same watcher.
+    struct DialogCtl : std::enable_shared_from_this<DialogCtl> {
+        Entry* entry = nullptr;
+        std::unique_ptr<Final> fin;
         bool in_flight = false;
         bool want = false;
         bool sent_any = false;
+        bool queued = false; ///< in the global window's FIFO
         Clock::time_point last_sent{};
-        sdk::TimerHandle pace;
-        // Set once the dialog is terminated: the final NOTIFY's content.
-        std::string reason;
-        std::optional<std::uint32_t> retry_after;
-        std::optional<std::string> final_body;
-        std::string final_lang;
+        DeadlineQueue<DialogCtl>::Slot pace;
+
+        [[nodiscard]] bool gone() const { return entry == nullptr && !fin; }
+        store::DialogRecord& d() { return fin ? fin->d : *entry->dialog; }
+        const store::NotifierKey& key() const { return fin ? fin->key : entry->key(); }
     };
 
+    /// One authorization: a NotifierRecord whose key is the map's (not held twice).
     struct Entry {
-        store::NotifierRecord rec;
-        std::map<std::string, Cached> resources; ///< C's presence per resource (not persisted)
+        const store::NotifierKey* keyp = nullptr; ///< the key of this entry's map node
+        store::Approval approval = store::Approval::unknown;
+        std::optional<store::DialogRecord> dialog; ///< the live dialog (set iff `live`)
+        std::vector<Seen> resources; ///< C's presence per resource, sorted (not persisted)
         std::shared_ptr<DialogCtl> live;
-        sdk::TimerHandle expiry;
+        DeadlineQueue<Entry>::Slot expiry;
+
+        [[nodiscard]] const store::NotifierKey& key() const { return *keyp; }
     };
 
     /// A new-dialog SUBSCRIBE with Expires: 0 waiting for the probe answer.
@@ -143,20 +177,31 @@ struct NotifierRole::Impl {
     };
 
     explicit Impl(Shared& s)
-        : sh(s), global(s.cfg.subscribe_rate, 2 * s.cfg.subscribe_rate),
+        : sh(s), expiry_q(s.ctx.executor(), [this](Entry& e) { on_expired(e); }),
+          pace_q(s.ctx.executor(), [this](DialogCtl& c) { pump(c); }),
+          global(s.cfg.subscribe_rate, 2 * s.cfg.subscribe_rate),
           probe_pace(s.cfg.subscribe_rate, std::max(1.0, s.cfg.subscribe_rate)),
           alive(std::make_shared<bool>(true)) {}
     ~Impl() { *alive = false; }
 
     Shared& sh;
+    DeadlineQueue<Entry> expiry_q;
+    DeadlineQueue<DialogCtl> pace_q;
     std::map<store::NotifierKey, Entry> entries;
-    std::map<std::pair<std::string, std::string>, store::NotifierKey> by_dialog;
+    /// (Call-ID, our tag) -> entry, keyed by a hash of both; lookups compare the full values.
+    std::unordered_multimap<std::uint64_t, Entry*> by_dialog;
+    /// (bare JID of C, resource) -> the latest presence received, shared by the watchers.
+    std::map<std::pair<std::string, std::string>, std::weak_ptr<const Cached>> latest;
     std::set<std::shared_ptr<DialogCtl>> closing;
     std::map<std::string, Poll> polls; ///< by probe id
+    /// Storm control: NOTIFYs awaiting their final response, and the dialogs waiting for a slot.
+    std::size_t notifies_in_flight = 0;
+    std::deque<std::weak_ptr<DialogCtl>> waiting;
+    bool draining = false;
     TokenBucket global;
     std::unordered_map<std::string, TokenBucket> per_watcher;
     TokenBucket probe_pace;
-    std::deque<store::NotifierKey> probe_queue;
+    std::deque<std::weak_ptr<DialogCtl>> probe_queue; ///< restored dialogs to probe for
     sdk::TimerHandle probe_timer;
     std::shared_ptr<bool> alive;
     bool stopped = false;
@@ -180,6 +225,74 @@ struct NotifierRole::Impl {
         return sh.contact_uri(localpart_of(key.xmpp_contact));
     }
 
+    // --- dialog index --------------------------------------------------------------------
+
+    static std::uint64_t dialog_hash(std::string_view call_id, std::string_view tag) {
+        const std::uint64_t h1 = std::hash<std::string_view>{}(call_id);
+        const std::uint64_t h2 = std::hash<std::string_view>{}(tag);
+        return h1 ^ (h2 + 0x9e3779b97f4a7c15ULL + (h1 << 6) + (h1 >> 2));
+    }
+    void index_dialog(Entry& e) {
+        by_dialog.emplace(dialog_hash(e.dialog->call_id, e.dialog->local_tag), &e);
+    }
+    void unindex_dialog(Entry& e) {
+        if (!e.dialog) return;
+        auto [b, end] = by_dialog.equal_range(dialog_hash(e.dialog->call_id, e.dialog->local_tag));
+        for (auto i = b; i != end; ++i)
+            if (i->second == &e) {
+                by_dialog.erase(i);
+                return;
+            }
+    }
+    Entry* find_dialog(const std::string& call_id, const std::string& tag) {
+        auto [b, end] = by_dialog.equal_range(dialog_hash(call_id, tag));
+        for (auto i = b; i != end; ++i) {
+            const auto& d = i->second->dialog;
+            if (d && d->call_id == call_id && d->local_tag == tag) return i->second;
+        }
+        return nullptr;
+    }
+
+    // --- presence cache ------------------------------------------------------------------
+
+    /// The shared copy of `st` (C's presence to one watcher): the latest one of C's resource
+    /// when it is the same stanza, a new latest otherwise.
+    std::shared_ptr<const Cached> intern(const store::NotifierKey& key, const std::string& res,
+                                         const Stanza& st) {
+        Stanza norm = st;
+        norm.remove_attr("to");
+        norm.remove_attr("id");
+        auto& slot = latest[{key.xmpp_contact, res}];
+        if (auto c = slot.lock(); c && c->presence == norm) return c;
+        auto c = std::make_shared<const Cached>(Cached{std::move(norm), res});
+        slot = c;
+        return c;
+    }
+    /// Forgets C's latest presence of `res` once no watcher holds it any more.
+    void release(const std::string& contact, const std::string& res) {
+        auto it = latest.find({contact, res});
+        if (it != latest.end() && it->second.expired()) latest.erase(it);
+    }
+    void clear_resources(Entry& e) {
+        std::vector<Seen> old;
+        old.swap(e.resources);
+        for (auto& s : old) {
+            const std::string res = s.c->resource;
+            s.c.reset();
+            release(e.key().xmpp_contact, res);
+        }
+    }
+    void set_resource(Entry& e, const std::string& res, const Stanza& st) {
+        Seen seen{intern(e.key(), res, st), sh.now()};
+        auto it =
+            std::lower_bound(e.resources.begin(), e.resources.end(), res,
+                             [](const Seen& s, const std::string& r) { return s.c->resource < r; });
+        if (it != e.resources.end() && it->c->resource == res)
+            *it = std::move(seen);
+        else
+            e.resources.insert(it, std::move(seen));
+    }
+
     // --- XMPP side -----------------------------------------------------------------------
 
     void send_presence(const store::NotifierKey& key, std::string type, std::string id = {}) {
@@ -196,8 +309,8 @@ struct NotifierRole::Impl {
     }
 
     /// Paced probe (after a restore), so that a restart does not flood C's servers.
-    void queue_probe(const store::NotifierKey& key) {
-        probe_queue.push_back(key);
+    void queue_probe(const std::shared_ptr<DialogCtl>& ctl) {
+        probe_queue.push_back(ctl);
         drain_probes();
     }
     void drain_probes() {
@@ -213,10 +326,10 @@ struct NotifierRole::Impl {
                 return;
             }
             probe_pace.try_take(sh.now());
-            auto key = probe_queue.front();
+            auto ctl = probe_queue.front().lock();
             probe_queue.pop_front();
-            auto it = entries.find(key);
-            if (it != entries.end() && it->second.live) send_presence(key, "probe");
+            // Only for a dialog still live (a replaced one probes by itself when it starts).
+            if (ctl && ctl->entry != nullptr) send_presence(ctl->entry->key(), "probe");
         }
     }
 
@@ -246,35 +359,40 @@ struct NotifierRole::Impl {
 
     /// Content-Language: the xml:lang of the most recently updated resource (Table P1).
     static std::string lang_of(const Entry& e) {
-        const Cached* newest = nullptr;
-        for (const auto& [res, c] : e.resources)
-            if (newest == nullptr || c.at >= newest->at) newest = &c;
-        return newest ? newest->presence.attr("xml:lang") : std::string();
+        const Seen* newest = nullptr;
+        for (const auto& s : e.resources)
+            if (newest == nullptr || s.at >= newest->at) newest = &s;
+        return newest ? newest->c->presence.attr("xml:lang") : std::string();
+    }
+
+    static std::vector<Stanza> presences_of(const Entry& e) {
+        std::vector<Stanza> list;
+        list.reserve(e.resources.size());
+        for (const auto& s : e.resources) list.push_back(s.c->presence);
+        return list;
     }
 
     std::optional<std::string> current_pidf(const Entry& e) {
         if (e.resources.empty()) return std::nullopt; // PRES-WS-7: nothing known, empty NOTIFY
-        std::vector<Stanza> list;
-        for (const auto& [res, c] : e.resources) list.push_back(c.presence);
-        return pidf_of(e.rec.key, list);
+        return pidf_of(e.key(), presences_of(e));
     }
 
     /// PRES-WS-8 / TV-PRES-23: every resource reported so far, closed; the bare JID when none.
     std::optional<std::string> closed_pidf(const Entry& e) {
         std::vector<Stanza> list;
-        for (const auto& [res, c] : e.resources) {
+        for (const auto& s : e.resources) {
             Stanza st = sdk::make_stanza("presence");
-            st.set_attr("from", c.presence.attr("from"));
+            st.set_attr("from", s.c->presence.attr("from"));
             st.set_attr("type", "unavailable");
             list.push_back(std::move(st));
         }
         if (list.empty()) {
             Stanza st = sdk::make_stanza("presence");
-            st.set_attr("from", e.rec.key.xmpp_contact);
+            st.set_attr("from", e.key().xmpp_contact);
             st.set_attr("type", "unavailable");
             list.push_back(std::move(st));
         }
-        return pidf_of(e.rec.key, list);
+        return pidf_of(e.key(), list);
     }
 
     // --- NOTIFY pipeline -----------------------------------------------------------------
@@ -282,51 +400,72 @@ struct NotifierRole::Impl {
     std::uint32_t remaining(const store::DialogRecord& d) {
         return static_cast<std::uint32_t>(std::max<std::int64_t>(0, d.expires_at - sh.unix_now()));
     }
+    [[nodiscard]] std::size_t window() const {
+        return std::max<std::size_t>(1, sh.cfg.max_notifies_in_flight);
+    }
 
-    void request_notify(const std::shared_ptr<DialogCtl>& ctl) {
-        ctl->want = true;
+    void request_notify(DialogCtl& ctl) {
+        ctl.want = true;
         pump(ctl);
     }
 
-    void pump(const std::shared_ptr<DialogCtl>& ctl) {
-        if (stopped || !ctl->want || ctl->in_flight || ctl->pace.armed()) return;
+    void pump(DialogCtl& ctl) {
+        if (stopped || ctl.gone() || !ctl.want || ctl.in_flight || ctl.queued || ctl.pace.armed())
+            return;
         const auto now = sh.now();
-        const auto due = ctl->last_sent + sh.cfg.coalesce_window;
-        if (ctl->sent_any && now < due) {
+        const auto due = ctl.last_sent + sh.cfg.coalesce_window;
+        if (ctl.sent_any && now < due) {
             // Storm control: one NOTIFY per window; what is sent then is the latest state.
-            std::weak_ptr<DialogCtl> w = ctl;
-            ctl->pace = ctx().executor().after(
-                std::chrono::duration_cast<std::chrono::milliseconds>(due - now),
-                [this, a = alive, w] {
-                    if (!*a) return;
-                    if (auto c = w.lock()) {
-                        c->pace.detach(); // fired: no longer pending
-                        pump(c);
-                    }
-                });
+            pace_q.schedule(ctl, ctl.pace, std::chrono::ceil<std::chrono::milliseconds>(due - now));
+            return;
+        }
+        if (notifies_in_flight >= window() || !waiting.empty()) {
+            // Storm control: a fan-out of thousands of NOTIFYs at once overflows the watchers'
+            // UDP buffers and the stack's retransmission lists (docs/performance.md); the
+            // dialog waits its turn, once, and its NOTIFY then carries the state of that time.
+            ctl.queued = true;
+            waiting.push_back(ctl.weak_from_this());
+            count("presence.ws.notify_queued");
             return;
         }
         send_notify(ctl);
     }
 
-    void send_notify(const std::shared_ptr<DialogCtl>& ctl) {
+    /// Starts waiting dialogs while the window has room. Not re-entrant: a response reported
+    /// synchronously by send_request only frees its slot, the loop here takes it.
+    void drain_window() {
+        if (draining || stopped) return;
+        draining = true;
+        while (!waiting.empty() && notifies_in_flight < window()) {
+            auto c = waiting.front().lock();
+            waiting.pop_front();
+            if (!c) continue; // the dialog went away meanwhile
+            c->queued = false;
+            if (c->gone() || !c->want || c->in_flight) continue;
+            send_notify(*c);
+        }
+        draining = false;
+    }
+
+    void send_notify(DialogCtl& ctl) {
         SubscriptionState ss;
         std::optional<std::string> body;
         std::string lang;
-        const bool terminal = ctl->d.state == store::SubState::terminated;
+        store::DialogRecord& d = ctl.d();
+        const bool terminal = d.state == store::SubState::terminated;
         Entry* entry = nullptr;
         if (terminal) {
+            if (!ctl.fin) return;
             ss.value = SubscriptionState::Value::terminated;
-            ss.reason = ctl->reason;
-            ss.retry_after = ctl->retry_after;
-            body = ctl->final_body;
-            lang = ctl->final_lang;
+            ss.reason = ctl.fin->reason;
+            ss.retry_after = ctl.fin->retry_after;
+            body = ctl.fin->body;
+            lang = ctl.fin->lang;
         } else {
-            auto it = entries.find(ctl->key);
-            if (it == entries.end() || it->second.live != ctl) return; // superseded
-            entry = &it->second;
-            ss.expires = remaining(ctl->d);
-            if (ctl->d.state == store::SubState::active) {
+            entry = ctl.entry;
+            if (entry == nullptr) return; // a poll not answered yet: nothing to send
+            ss.expires = remaining(d);
+            if (d.state == store::SubState::active) {
                 ss.value = SubscriptionState::Value::active;
                 body = current_pidf(*entry);
                 lang = lang_of(*entry);
@@ -334,95 +473,132 @@ struct NotifierRole::Impl {
                 ss.value = SubscriptionState::Value::pending; // no body while pending
             }
         }
-        sdk::SipRequest rq = in_dialog_request(ctl->d, "NOTIFY");
+        const store::NotifierKey key = ctl.key();
+        sdk::SipRequest rq = in_dialog_request(d, "NOTIFY");
         rq.set_header("Event", "presence");
         rq.set_header("Subscription-State", format_subscription_state(ss));
-        if (!ctl->contact.empty()) rq.set_header("Contact", format_name_addr(ctl->contact));
+        if (auto contact = contact_for(key); !contact.empty())
+            rq.set_header("Contact", format_name_addr(contact));
         if (body) {
             rq.set_header("Content-Type", "application/pidf+xml");
             if (!lang.empty()) rq.set_header("Content-Language", lang);
             rq.body = std::move(*body);
         }
-        ctl->want = false;
-        ctl->in_flight = true;
-        ctl->sent_any = true;
-        ctl->last_sent = sh.now();
+        ctl.want = false;
+        ctl.in_flight = true;
+        ctl.sent_any = true;
+        ctl.last_sent = sh.now();
+        ++notifies_in_flight;
         count("presence.ws.notify_sent");
         // The CSeq must survive a restart (RFC 3261 §12.2.1.1: it only grows).
-        if (entry != nullptr) persist(ctl->key);
-        std::weak_ptr<DialogCtl> w = ctl;
-        ctx().sip().send_request(std::move(rq), [this, a = alive, w](const SipResponse& r) {
-            if (!*a) return;
-            if (auto c = w.lock()) on_notify_response(c, r);
-        });
+        if (entry != nullptr) persist(key);
+        ctx().sip().send_request(std::move(rq),
+                                 [this, a = alive, w = ctl.weak_from_this()](const SipResponse& r) {
+                                     if (!*a) return;
+                                     // Every final response (or Timer F's 408) frees its slot,
+                                     // whatever became of the dialog; dialogs waiting longer go
+                                     // first, this one queues behind them if needed.
+                                     --notifies_in_flight;
+                                     drain_window();
+                                     if (auto c = w.lock(); c && !c->gone())
+                                         on_notify_response(c, r);
+                                 });
     }
 
     void on_notify_response(const std::shared_ptr<DialogCtl>& ctl, const SipResponse& r) {
         ctl->in_flight = false;
-        const bool terminal = ctl->d.state == store::SubState::terminated;
+        const bool terminal = ctl->d().state == store::SubState::terminated;
         if (r.status >= 300) {
             count("presence.ws.notify_failed");
-            STOX_LOG_DEBUG(ctx().log(), "NOTIFY to {} answered {}", ctl->key.sip_watcher, r.status);
+            STOX_LOG_DEBUG(ctx().log(), "NOTIFY to {} answered {}", ctl->key().sip_watcher,
+                           r.status);
         }
         if (terminal) {
+            // Terminated while this NOTIFY was in flight: the final one still has to go
+            // (RFC 6665 §4.2.2); once it is answered the dialog is gone.
+            if (ctl->want) return pump(*ctl);
+            pace_q.cancel(ctl->pace);
             closing.erase(ctl);
             return;
         }
         if (r.status >= 300 && notify_failure_removes(r.status)) {
             // RFC 6665 §4.2.2: the subscription is gone; no further NOTIFY on this dialog.
-            auto it = entries.find(ctl->key);
-            if (it != entries.end() && it->second.live == ctl) {
+            if (Entry* e = ctl->entry; e != nullptr) {
+                const store::NotifierKey key = e->key();
                 STOX_LOG_INFO(ctx().log(), "W-S dialog {} -> {} removed after NOTIFY {}",
-                              ctl->key.sip_watcher, ctl->key.xmpp_contact, r.status);
-                drop_live(it->second);
-                persist(ctl->key);
+                              key.sip_watcher, key.xmpp_contact, r.status);
+                drop_live(*e);
+                persist(key);
             }
             return;
         }
-        pump(ctl);
+        pump(*ctl);
     }
 
     // --- dialogs -------------------------------------------------------------------------
 
-    void drop_live(Entry& e) {
-        if (!e.live) return;
-        by_dialog.erase({e.live->d.call_id, e.live->d.local_tag});
-        e.live->pace.cancel();
+    /// A new live dialog for `e` (its DialogRecord already in e.dialog).
+    std::shared_ptr<DialogCtl> attach_live(Entry& e) {
+        auto ctl = std::make_shared<DialogCtl>();
+        ctl->entry = &e;
+        e.live = ctl;
+        index_dialog(e);
+        return ctl;
+    }
+
+    /// Takes the live dialog out of the entry (timers cancelled, index updated); the returned
+    /// control block no longer refers to the entry.
+    std::shared_ptr<DialogCtl> detach_live(Entry& e) {
+        auto ctl = std::move(e.live);
         e.live.reset();
-        e.expiry.cancel();
+        expiry_q.cancel(e.expiry);
+        if (!ctl) return ctl;
+        unindex_dialog(e);
+        pace_q.cancel(ctl->pace);
+        ctl->entry = nullptr;
+        return ctl;
+    }
+
+    /// Forgets the live dialog without a NOTIFY (replaced, or removed by a NOTIFY failure).
+    void drop_live(Entry& e) {
+        detach_live(e);
+        e.dialog.reset();
     }
 
     void arm_expiry(Entry& e) {
-        const auto key = e.rec.key;
-        const std::int64_t left = e.live->d.expires_at - sh.unix_now();
-        e.expiry = ctx().executor().after(
-            std::chrono::milliseconds(std::max<std::int64_t>(0, left) * 1000),
-            [this, a = alive, key] {
-                if (!*a) return;
-                auto it = entries.find(key);
-                if (it == entries.end() || !it->second.live) return;
-                // A-23 / RFC 6665 §4.2.1.4: expired without a refresh.
-                count("presence.ws.expired");
-                terminate(it->second, "timeout", std::nullopt, true, true);
-                persist(key);
-            });
+        const std::int64_t left = e.dialog->expires_at - sh.unix_now();
+        expiry_q.schedule(e, e.expiry,
+                          std::chrono::milliseconds(std::max<std::int64_t>(0, left) * 1000));
+    }
+
+    void on_expired(Entry& e) {
+        if (!e.live) return;
+        // A-23 / RFC 6665 §4.2.1.4: expired without a refresh.
+        count("presence.ws.expired");
+        const store::NotifierKey key = e.key();
+        terminate(e, "timeout", std::nullopt, true, true);
+        persist(key);
     }
 
     /// Ends the live dialog with a final NOTIFY (queued behind one in flight).
     void terminate(Entry& e, std::string reason, std::optional<std::uint32_t> retry_after,
                    bool closed_body, bool send_unavailable) {
-        auto ctl = e.live;
-        if (!ctl) return;
-        drop_live(e);
-        ctl->d.state = store::SubState::terminated;
-        ctl->reason = std::move(reason);
-        ctl->retry_after = retry_after;
-        if (closed_body) ctl->final_body = closed_pidf(e);
+        if (!e.live) return;
+        auto fin = std::make_unique<Final>();
+        fin->key = e.key();
+        fin->reason = std::move(reason);
+        fin->retry_after = retry_after;
+        if (closed_body) fin->body = closed_pidf(e);
+        auto ctl = detach_live(e);
+        fin->d = std::move(*e.dialog);
+        fin->d.state = store::SubState::terminated;
+        e.dialog.reset();
+        ctl->fin = std::move(fin);
         closing.insert(ctl);
-        request_notify(ctl);
+        request_notify(*ctl);
         // PRES-WS-8 (2) / A-23: tell C that W no longer watches; never `unsubscribe`
         // (PRES-WS-9: SIP cannot cancel the authorization).
-        if (send_unavailable) send_presence(e.rec.key, "unavailable");
+        if (send_unavailable) send_presence(e.key(), "unavailable");
     }
 
     /// Writes the record after a change; forgets authorizations that hold nothing worth
@@ -431,17 +607,14 @@ struct NotifierRole::Impl {
         auto it = entries.find(key);
         if (it == entries.end()) return;
         Entry& e = it->second;
-        if (e.live)
-            e.rec.dialog = e.live->d;
-        else
-            e.rec.dialog.reset();
-        if (!e.live && (e.rec.approval == store::Approval::unknown ||
-                        e.rec.approval == store::Approval::rejected)) {
+        if (!e.live &&
+            (e.approval == store::Approval::unknown || e.approval == store::Approval::rejected)) {
+            clear_resources(e);
             sh.store.erase_notifier(key);
             entries.erase(it);
             return;
         }
-        sh.store.put_notifier(e.rec);
+        sh.store.put_notifier(store::NotifierRecord{e.key(), e.approval, e.dialog});
     }
 
     // --- SUBSCRIBE -----------------------------------------------------------------------
@@ -488,11 +661,13 @@ struct NotifierRole::Impl {
 
     /// The 2xx that creates (or refreshes) the dialog: our To tag, Expires, Contact, and the
     /// Record-Route values (RFC 3261 §12.1.1).
-    SipResponse ok_response(const sdk::SipRequest& rq, const DialogCtl& ctl, std::uint32_t e) {
+    SipResponse ok_response(const sdk::SipRequest& rq, const store::NotifierKey& key,
+                            const store::DialogRecord& d, std::uint32_t e) {
         SipResponse r = plain(200, "OK");
-        r.set_header("To", format_name_addr(ctl.d.local_uri, ctl.d.local_tag));
+        r.set_header("To", format_name_addr(d.local_uri, d.local_tag));
         r.set_header("Expires", std::to_string(e));
-        if (!ctl.contact.empty()) r.set_header("Contact", format_name_addr(ctl.contact));
+        if (auto contact = contact_for(key); !contact.empty())
+            r.set_header("Contact", format_name_addr(contact));
         for (const auto& rr : rq.header_values("Record-Route")) r.add_header("Record-Route", rr);
         return r;
     }
@@ -544,33 +719,32 @@ struct NotifierRole::Impl {
                    const NameAddr& to, const std::string& call_id, std::uint32_t cseq,
                    std::uint32_t e) {
         const sdk::SipRequest& rq = tx->request();
-        auto idx = by_dialog.find({call_id, to.tag});
-        auto it = idx == by_dialog.end() ? entries.end() : entries.find(idx->second);
-        if (it == entries.end() || !it->second.live || it->second.live->d.remote_tag != from.tag)
+        Entry* found = find_dialog(call_id, to.tag);
+        if (found == nullptr || !found->live || found->dialog->remote_tag != from.tag)
             return reject(tx, plain(481, "Subscription Does Not Exist"), "unknown dialog");
-        Entry& entry = it->second;
-        auto ctl = entry.live;
+        Entry& entry = *found;
+        store::DialogRecord& d = *entry.dialog;
         // RFC 3261 §12.2.2: an out-of-order request is refused with 500.
-        if (cseq <= ctl->d.remote_cseq)
+        if (cseq <= d.remote_cseq)
             return reject(tx, plain(500, "CSeq Out Of Order"), "CSeq not increasing");
-        ctl->d.remote_cseq = cseq;
+        d.remote_cseq = cseq;
         // SUBSCRIBE is a target refresh request (RFC 6665 §4.1.2.1, RFC 3261 §12.2.2).
-        if (auto c = parse_name_addr(rq.header("Contact"))) ctl->d.remote_target = c->uri;
-        const auto key = entry.rec.key;
+        if (auto c = parse_name_addr(rq.header("Contact"))) d.remote_target = c->uri;
+        const auto key = entry.key();
         if (e == 0) {
             // TV-PRES-23 / PRES-WS-8: unsubscribe.
-            tx->respond(ok_response(rq, *ctl, 0));
+            tx->respond(ok_response(rq, key, d, 0));
             terminate(entry, "timeout", std::nullopt, true, true);
             persist(key);
             return;
         }
         // TV-PRES-22 / PRES-WS-5: refresh.
-        ctl->d.expires_at = sh.unix_now() + e;
+        d.expires_at = sh.unix_now() + e;
         arm_expiry(entry);
-        tx->respond(ok_response(rq, *ctl, e));
-        if (entry.rec.approval == store::Approval::approved && entry.resources.empty())
+        tx->respond(ok_response(rq, key, d, e));
+        if (entry.approval == store::Approval::approved && entry.resources.empty())
             send_presence(key, "probe"); // [CHOICE] TV-PRES-22(b)
-        request_notify(ctl);
+        request_notify(*entry.live);
         persist(key);
     }
 
@@ -590,27 +764,25 @@ struct NotifierRole::Impl {
         key.sip_watcher = watcher_aor_for_jid(bare_of(*wjid));
         if (key.sip_watcher.empty()) key.sip_watcher = aor_of(from.uri);
 
-        auto ctl = std::make_shared<DialogCtl>();
-        ctl->key = key;
-        ctl->contact = contact_for(key);
-        ctl->d.call_id = call_id;
-        ctl->d.local_uri = to.uri;
-        ctl->d.local_tag = random_token(10);
-        ctl->d.remote_uri = from.uri;
-        ctl->d.remote_tag = from.tag;
-        ctl->d.remote_target = contact->uri;
-        ctl->d.route_set = route_set_of(rq, false);
-        ctl->d.remote_cseq = cseq;
-        ctl->d.accept = rq.header("Accept");
+        store::DialogRecord d;
+        d.call_id = call_id;
+        d.local_uri = to.uri;
+        d.local_tag = random_token(10);
+        d.remote_uri = from.uri;
+        d.remote_tag = from.tag;
+        d.remote_target = contact->uri;
+        d.route_set = route_set_of(rq, false);
+        d.remote_cseq = cseq;
+        d.accept = rq.header("Accept");
 
-        if (e == 0) return poll(tx, key, ctl); // PRES-POLL-2, A-17
+        if (e == 0) return poll(tx, key, std::move(d)); // PRES-POLL-2, A-17
 
         auto it = entries.find(key);
         if (it == entries.end()) {
             if (entries.size() >= sh.cfg.max_notifiers)
                 return overloaded(tx, "presence.ws.max_notifiers", key.sip_watcher);
-            it = entries.emplace(key, Entry{}).first;
-            it->second.rec.key = key;
+            it = entries.try_emplace(key).first;
+            it->second.keyp = &it->first;
         }
         Entry& entry = it->second;
         if (entry.live) {
@@ -619,16 +791,16 @@ struct NotifierRole::Impl {
                            key.xmpp_contact);
             drop_live(entry);
         }
-        const bool approved = entry.rec.approval == store::Approval::approved;
-        ctl->d.expires_at = sh.unix_now() + e;
-        ctl->d.state = approved ? store::SubState::active : store::SubState::pending;
-        entry.live = ctl;
-        by_dialog[{call_id, ctl->d.local_tag}] = key;
+        const bool approved = entry.approval == store::Approval::approved;
+        d.expires_at = sh.unix_now() + e;
+        d.state = approved ? store::SubState::active : store::SubState::pending;
+        entry.dialog = std::move(d);
+        auto ctl = attach_live(entry);
         arm_expiry(entry);
-        tx->respond(ok_response(rq, *ctl, e)); // PRES-WS-1: 200 at once
-        request_notify(ctl);                   // pending (or active) NOTIFY right away
+        tx->respond(ok_response(rq, key, *entry.dialog, e)); // PRES-WS-1: 200 at once
+        request_notify(*ctl); // pending (or active) NOTIFY right away
         if (!approved) {
-            entry.rec.approval = store::Approval::requested;
+            entry.approval = store::Approval::requested;
             send_presence(key, "subscribe", "ws-" + random_token(12)); // PRES-WS-1
         } else if (entry.resources.empty()) {
             send_presence(key, "probe"); // so that a following NOTIFY carries C's state
@@ -638,19 +810,21 @@ struct NotifierRole::Impl {
     }
 
     void poll(const std::shared_ptr<sdk::SipServerTransaction>& tx, const store::NotifierKey& key,
-              const std::shared_ptr<DialogCtl>& ctl) {
-        ctl->d.expires_at = sh.unix_now();
+              store::DialogRecord d) {
+        auto ctl = std::make_shared<DialogCtl>();
+        ctl->fin = std::make_unique<Final>();
+        ctl->fin->key = key;
+        ctl->fin->d = std::move(d);
+        ctl->fin->d.expires_at = sh.unix_now();
         count("presence.ws.polls");
         auto it = entries.find(key);
-        if (it != entries.end() && it->second.rec.approval == store::Approval::approved &&
+        if (it != entries.end() && it->second.approval == store::Approval::approved &&
             !it->second.resources.empty()) {
             Clock::time_point newest{};
-            for (const auto& [r, c] : it->second.resources) newest = std::max(newest, c.at);
+            for (const auto& s : it->second.resources) newest = std::max(newest, s.at);
             if (sh.now() - newest < kPollCacheFresh) {
-                std::vector<Stanza> list;
-                for (const auto& [r, c] : it->second.resources) list.push_back(c.presence);
-                return finish_poll(tx, ctl, "timeout", std::nullopt, pidf_of(key, list),
-                                   lang_of(it->second));
+                return finish_poll(tx, ctl, "timeout", std::nullopt,
+                                   pidf_of(key, presences_of(it->second)), lang_of(it->second));
             }
         }
         // Nothing fresh: probe and hold the answer for at most poll_wait (A-17, TV-PRES-24).
@@ -672,14 +846,15 @@ struct NotifierRole::Impl {
                      const std::shared_ptr<DialogCtl>& ctl, std::string reason,
                      std::optional<std::uint32_t> retry_after, std::optional<std::string> body,
                      std::string lang) {
-        tx->respond(ok_response(tx->request(), *ctl, 0));
-        ctl->d.state = store::SubState::terminated;
-        ctl->reason = std::move(reason);
-        ctl->retry_after = retry_after;
-        ctl->final_body = std::move(body);
-        ctl->final_lang = std::move(lang);
+        Final& fin = *ctl->fin;
+        tx->respond(ok_response(tx->request(), fin.key, fin.d, 0));
+        fin.d.state = store::SubState::terminated;
+        fin.reason = std::move(reason);
+        fin.retry_after = retry_after;
+        fin.body = std::move(body);
+        fin.lang = std::move(lang);
         closing.insert(ctl);
-        request_notify(ctl);
+        request_notify(*ctl);
     }
 
     /// A stanza from C to W answering a held poll; true when it was consumed by the poll only.
@@ -734,10 +909,10 @@ struct NotifierRole::Impl {
         if (type == "subscribed") {
             if (it == entries.end()) return drop(st, "no authorization asked");
             Entry& e = it->second;
-            e.rec.approval = store::Approval::approved;
-            if (e.live && e.live->d.state == store::SubState::pending) {
-                e.live->d.state = store::SubState::active; // PRES-WS-3, TV-PRES-20
-                request_notify(e.live);
+            e.approval = store::Approval::approved;
+            if (e.live && e.dialog->state == store::SubState::pending) {
+                e.dialog->state = store::SubState::active; // PRES-WS-3, TV-PRES-20
+                request_notify(*e.live);
             }
             return persist(key);
         }
@@ -745,17 +920,17 @@ struct NotifierRole::Impl {
             if (it == entries.end()) return drop(st, "no authorization");
             Entry& e = it->second;
             terminate(e, "rejected", std::nullopt, false, false); // PRES-WS-4, TV-PRES-21
-            e.rec.approval = store::Approval::rejected;
-            e.resources.clear();
+            e.approval = store::Approval::rejected;
+            clear_resources(e);
             return persist(key);
         }
         if (type == "error") {
             if (it == entries.end() || !it->second.live ||
-                it->second.live->d.state != store::SubState::pending)
+                it->second.dialog->state != store::SubState::pending)
                 return drop(st, "error outside a pending subscription");
             auto [reason, retry] = reason_for_error(st); // A-36, TV-PRES-29
             terminate(it->second, reason, retry, false, false);
-            it->second.rec.approval = store::Approval::unknown;
+            it->second.approval = store::Approval::unknown;
             return persist(key);
         }
         if (!type.empty() && type != "unavailable") {
@@ -764,27 +939,27 @@ struct NotifierRole::Impl {
         }
         if (it == entries.end() || !it->second.live) return drop(st, "no dialog"); // TV-PRES-18
         Entry& e = it->second;
-        if (e.live->d.state != store::SubState::active) {
+        if (e.dialog->state != store::SubState::active) {
             // A-37 / TV-PRES-30: the RFC 6121 §3.1.3 acknowledgement carries nothing authorized.
             return drop(st, "subscription not active");
         }
-        const std::string res = resource_of(from);
-        e.resources[res] = Cached{st, sh.now()};
+        set_resource(e, resource_of(from), st);
         trim_cache(e);
-        request_notify(e.live); // PRES-NOT-1, Table P1
+        request_notify(*e.live); // PRES-NOT-1, Table P1
     }
 
-    static void trim_cache(Entry& e) {
+    void trim_cache(Entry& e) {
         while (e.resources.size() > kMaxResources) {
             auto victim = e.resources.begin();
             for (auto i = e.resources.begin(); i != e.resources.end(); ++i) {
-                const bool closed_i = i->second.presence.attr("type") == "unavailable";
-                const bool closed_v = victim->second.presence.attr("type") == "unavailable";
-                if ((closed_i && !closed_v) ||
-                    (closed_i == closed_v && i->second.at < victim->second.at))
+                const bool closed_i = i->c->presence.attr("type") == "unavailable";
+                const bool closed_v = victim->c->presence.attr("type") == "unavailable";
+                if ((closed_i && !closed_v) || (closed_i == closed_v && i->at < victim->at))
                     victim = i;
             }
+            const std::string res = victim->c->resource;
             e.resources.erase(victim);
+            release(e.key().xmpp_contact, res);
         }
     }
 
@@ -793,41 +968,43 @@ struct NotifierRole::Impl {
     void restore(store::NotifierRecord record) {
         const auto key = record.key;
         if (key.sip_watcher.empty() || key.xmpp_contact.empty()) return;
-        Entry& e = entries[key];
-        e = Entry{};
-        e.rec = std::move(record);
-        if (e.rec.dialog && e.rec.dialog->state != store::SubState::terminated) {
-            auto ctl = std::make_shared<DialogCtl>();
-            ctl->key = key;
-            ctl->contact = contact_for(key);
-            ctl->d = *e.rec.dialog;
+        auto [it, fresh] = entries.try_emplace(key);
+        Entry& e = it->second;
+        e.keyp = &it->first;
+        if (!fresh) {
+            // The same key twice: the later record wins; nothing of the earlier one stays.
+            drop_live(e);
+            clear_resources(e);
+        }
+        e.approval = record.approval;
+        e.dialog = std::move(record.dialog);
+        if (e.dialog && e.dialog->state != store::SubState::terminated) {
+            store::DialogRecord& d = *e.dialog;
             // The remote target is a bare URI (the Request-URI of our NOTIFYs).
-            if (ctl->d.remote_target.find('<') != std::string::npos)
-                if (auto na = parse_name_addr(ctl->d.remote_target)) ctl->d.remote_target = na->uri;
-            e.live = ctl;
-            if (ctl->d.expires_at <= sh.unix_now()) {
+            if (d.remote_target.find('<') != std::string::npos)
+                if (auto na = parse_name_addr(d.remote_target)) d.remote_target = na->uri;
+            attach_live(e);
+            if (d.expires_at <= sh.unix_now()) {
                 // Expired while we were down: the final NOTIFY is the only SIP traffic.
                 terminate(e, "timeout", std::nullopt, true, true);
                 return persist(key);
             }
-            by_dialog[{ctl->d.call_id, ctl->d.local_tag}] = key;
             arm_expiry(e);
-            if (e.rec.approval == store::Approval::approved &&
-                ctl->d.state == store::SubState::active)
-                queue_probe(key);
-        } else if (e.rec.dialog) {
-            e.rec.dialog.reset();
+            if (e.approval == store::Approval::approved && d.state == store::SubState::active)
+                queue_probe(e.live);
+        } else if (e.dialog) {
+            e.dialog.reset();
             persist(key);
         }
     }
 
     void stop() {
         stopped = true;
-        for (auto& [k, e] : entries) {
-            e.expiry.cancel();
-            if (e.live) e.live->pace.cancel();
-        }
-        for (auto& c : closing) c->pace.cancel();
+        expiry_q.clear();
+        pace_q.clear();
+        for (auto& w : waiting)
+            if (auto c = w.lock()) c->queued = false;
+        waiting.clear();
         probe_timer.cancel();
         for (auto& [id, p] : polls) {
             p.timer.cancel();

@@ -50,6 +50,7 @@ sdk::Result<PresenceConfig> read_config(const sdk::ConfigView& v) {
           read_int(v, "/backoff_max_s", c.backoff_max_s),
           read_double(v, "/refresh_jitter", c.refresh_jitter),
           read_ms(v, "/coalesce_window_ms", c.coalesce_window),
+          read_int(v, "/max_notifies_in_flight", c.max_notifies_in_flight),
           read_double(v, "/subscribe_rate", c.subscribe_rate),
           read_double(v, "/subscribe_rate_per_watcher", c.subscribe_rate_per_watcher),
           read_double(v, "/outgoing_subscribe_rate", c.outgoing_subscribe_rate),

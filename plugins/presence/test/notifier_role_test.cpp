@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
+#include <algorithm>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "pidf_codec.hpp"
 #include "presence_test_support.hpp"
@@ -78,10 +83,11 @@ PresenceDoc pidf(const sdk::SipRequest& r) {
     return doc ? doc.value() : PresenceDoc{};
 }
 
-const PresenceTuple* tuple(const PresenceDoc& d, std::string_view id) {
+/// A copy: callers often pass a temporary document (pidf(n)).
+std::optional<PresenceTuple> tuple(const PresenceDoc& d, std::string_view id) {
     for (const auto& t : d.tuples)
-        if (t.id == id) return &t;
-    return nullptr;
+        if (t.id == id) return t;
+    return std::nullopt;
 }
 
 TEST(NotifierRole, TvPres19InitialSubscribeAnswers200ThenPendingNotifyThenSubscribe) {
@@ -144,7 +150,7 @@ TEST(NotifierRole, TvPres20ApprovalSendsEmptyActiveNotifyThenPidf) {
     const auto& p = w.f.sip().request(2);
     EXPECT_EQ(p.header("Content-Type"), "application/pidf+xml");
     auto doc = pidf(p);
-    const auto* t = tuple(doc, "ID-balcony");
+    const auto t = tuple(doc, "ID-balcony");
     ASSERT_TRUE(t);
     EXPECT_TRUE(t->open);
     std::optional<store::NotifierRecord> rec;
@@ -252,7 +258,8 @@ TEST(NotifierRole, TvPres16UnavailableGivesClosedTupleAndNoSubscribe) {
     w.f.exec().advance(w.f.shared->cfg.coalesce_window);
     const auto& n = w.f.sip().last();
     EXPECT_EQ(n.method, "NOTIFY");
-    const auto* t = tuple(pidf(n), "ID-balcony");
+    const auto doc = pidf(n); // keeps the tuples alive while t points into them
+    const auto t = tuple(doc, "ID-balcony");
     ASSERT_TRUE(t);
     EXPECT_TRUE(t->has_basic);
     EXPECT_FALSE(t->open);
@@ -283,7 +290,8 @@ TEST(NotifierRole, TvPres22aRefreshWithCacheNotifiesPidf) {
     ASSERT_EQ(w.f.sip().count(), before + 1);
     const auto& n = w.f.sip().last();
     EXPECT_EQ(n.header("Subscription-State"), "active;expires=600");
-    const auto* t = tuple(pidf(n), "ID-balcony"); // PRES-WS-6
+    const auto doc = pidf(n);                // keeps the tuples alive while t points into them
+    const auto t = tuple(doc, "ID-balcony"); // PRES-WS-6
     ASSERT_TRUE(t);
     EXPECT_TRUE(t->open);
     EXPECT_EQ(w.f.xmpp().count(), stanzas); // cached: no probe
@@ -352,7 +360,8 @@ TEST(NotifierRole, TvPres24PollWithoutCacheProbesAndHoldsTheAnswer) {
     ASSERT_EQ(w.f.sip().count(), 1u);
     const auto& n = w.f.sip().request(0);
     EXPECT_EQ(n.header("Subscription-State"), "terminated;reason=timeout");
-    const auto* t = tuple(pidf(n), "ID-balcony");
+    const auto doc = pidf(n); // keeps the tuples alive while t points into them
+    const auto t = tuple(doc, "ID-balcony");
     ASSERT_TRUE(t);
     EXPECT_TRUE(t->open);
     EXPECT_EQ(w.role.size(), 0u); // a poll creates no authorization
@@ -519,7 +528,7 @@ TEST(NotifierRole, StormControlCoalescesFiveChangesIntoOneNotifyWithTheLatest) {
     w.f.exec().advance(std::chrono::milliseconds(50));
     ASSERT_EQ(w.f.sip().count(), before + 2); // one NOTIFY for the five changes
     auto doc = pidf(w.f.sip().last());
-    const auto* t = tuple(doc, "ID-balcony");
+    const auto t = tuple(doc, "ID-balcony");
     ASSERT_TRUE(t);
     EXPECT_EQ(t->show, "dnd"); // the latest state wins
     ASSERT_EQ(t->notes.size(), 1u);
@@ -675,6 +684,291 @@ TEST(NotifierRole, ApprovedWatcherResubscribingGetsActiveAtOnceWithoutSubscribeS
     EXPECT_EQ(w.f.sip().last().header("Subscription-State"), "active;expires=3600");
     for (std::size_t i = stanzas; i < w.f.xmpp().count(); ++i)
         EXPECT_NE(w.f.xmpp().stanza(i).attr("type"), "subscribe");
+}
+
+// --- storm control: the global window of NOTIFYs in flight -----------------------------------
+
+/// Watcher i of juliet: an active, approved dialog as restored after a restart.
+store::NotifierRecord watcher_record(int i, std::int64_t now) {
+    auto rec = tv13_record(now);
+    rec.key.sip_watcher = "sip:w" + std::to_string(i) + "@example.net";
+    rec.dialog->call_id = "fan-" + std::to_string(i);
+    rec.dialog->local_tag = "t" + std::to_string(i);
+    rec.dialog->remote_uri = rec.key.sip_watcher;
+    rec.dialog->remote_target = rec.key.sip_watcher;
+    return rec;
+}
+std::string presence_to(int i, std::string_view inner = {}) {
+    return "<presence from='juliet@example.com/balcony' to='w" + std::to_string(i) +
+           "@example.net'>" + std::string(inner) + "</presence>";
+}
+/// Index of the last NOTIFY sent on Call-ID `call_id`, or -1.
+long last_on(Ws& w, const std::string& call_id) {
+    for (std::size_t i = w.f.sip().count(); i-- > 0;)
+        if (w.f.sip().request(i).header("Call-ID") == call_id) return static_cast<long>(i);
+    return -1;
+}
+
+// PRES-NOT-1 fan-out: 1,000 watchers of one contact, one status change. At most
+// max_notifies_in_flight NOTIFYs are outstanding at any time; every watcher gets exactly one
+// NOTIFY with the new state once the responses come.
+TEST(NotifierRole, FanOutOf1000KeepsAtMostTheWindowInFlightAndSendsEachNotifyOnce) {
+    PresenceConfig cfg;
+    cfg.max_notifies_in_flight = 64;
+    Ws w(cfg);
+    constexpr int kWatchers = 1000;
+    for (int i = 0; i < kWatchers; ++i) w.role.restore(watcher_record(i, w.f.shared->unix_now()));
+    w.f.exec().advance(std::chrono::seconds(2)); // the paced restore probes
+    ASSERT_EQ(w.f.sip().count(), 0u);
+    for (int i = 0; i < kWatchers; ++i) w.stanza(presence_to(i, "<show>away</show>"));
+    EXPECT_EQ(w.f.sip().count(), 64u);
+    EXPECT_EQ(w.f.sip().outstanding(), 64u);
+    EXPECT_EQ(w.counter("presence.ws.notify_queued"), static_cast<std::uint64_t>(kWatchers - 64));
+    // Answer in a scrambled order; a freed slot starts the next waiting dialog at once.
+    std::size_t answered = 0;
+    std::size_t max_outstanding = 0;
+    while (answered < w.f.sip().count()) {
+        std::vector<std::size_t> open;
+        for (std::size_t i = 0; i < w.f.sip().count(); ++i)
+            if (!w.f.sip().completed(i)) open.push_back(i);
+        ASSERT_FALSE(open.empty());
+        for (std::size_t k = 0; k < open.size(); k += 2) {
+            w.f.sip().respond(open[open.size() - 1 - k], 200, "OK");
+            ++answered;
+            max_outstanding = std::max(max_outstanding, w.f.sip().outstanding());
+            ASSERT_LE(w.f.sip().outstanding(), 64u);
+        }
+    }
+    EXPECT_EQ(max_outstanding, 64u);
+    w.f.exec().advance(std::chrono::seconds(5));
+    ASSERT_EQ(w.f.sip().count(), static_cast<std::size_t>(kWatchers)); // none lost, none twice
+    std::set<std::string> call_ids;
+    for (std::size_t i = 0; i < w.f.sip().count(); ++i) {
+        const auto& n = w.f.sip().request(i);
+        EXPECT_EQ(n.header("CSeq"), "3 NOTIFY");
+        call_ids.insert(n.header("Call-ID"));
+        const auto t = tuple(pidf(n), "ID-balcony");
+        ASSERT_TRUE(t);
+        EXPECT_EQ(t->show, "away");
+    }
+    EXPECT_EQ(call_ids.size(), static_cast<std::size_t>(kWatchers));
+    EXPECT_EQ(w.counter("presence.ws.notify_sent"), static_cast<std::uint64_t>(kWatchers));
+}
+
+// RFC 6665 §4.2.2: failure responses (kept or removing the dialog) free their slot too.
+TEST(NotifierRole, FailureResponsesFreeTheirWindowSlot) {
+    PresenceConfig cfg;
+    cfg.max_notifies_in_flight = 1;
+    Ws w(cfg);
+    for (int i = 0; i < 4; ++i) w.role.restore(watcher_record(i, w.f.shared->unix_now()));
+    w.f.exec().run_pending();
+    for (int i = 0; i < 4; ++i) w.stanza(presence_to(i));
+    ASSERT_EQ(w.f.sip().count(), 1u);
+    w.f.sip().respond(0, 481, "Subscription Does Not Exist"); // removes that dialog
+    ASSERT_EQ(w.f.sip().count(), 2u);
+    w.f.sip().respond(1, 500, "Server Error"); // keeps it
+    ASSERT_EQ(w.f.sip().count(), 3u);
+    w.f.sip().respond(2, 408, "Request Timeout"); // Timer F: removes it
+    ASSERT_EQ(w.f.sip().count(), 4u);
+    w.f.sip().respond(3, 200, "OK");
+    w.f.exec().advance(std::chrono::seconds(2));
+    EXPECT_EQ(w.f.sip().count(), 4u);
+    std::set<std::string> call_ids;
+    for (std::size_t i = 0; i < 4; ++i) call_ids.insert(w.f.sip().request(i).header("Call-ID"));
+    EXPECT_EQ(call_ids.size(), 4u);
+    EXPECT_EQ(w.counter("presence.ws.notify_failed"), 3u);
+    // The dialog answered 500 still gets the next change; those answered 481/408 do not.
+    for (int i = 0; i < 4; ++i) w.stanza(presence_to(i, "<show>xa</show>"));
+    std::set<std::string> again;
+    for (std::size_t i = 4; i < w.f.sip().count(); ++i) {
+        again.insert(w.f.sip().request(i).header("Call-ID"));
+        w.f.sip().respond(i, 200, "OK");
+    }
+    w.f.exec().advance(std::chrono::seconds(2));
+    for (std::size_t i = 4; i < w.f.sip().count(); ++i) {
+        if (!w.f.sip().completed(i)) w.f.sip().respond(i, 200, "OK");
+        again.insert(w.f.sip().request(i).header("Call-ID"));
+    }
+    const std::string removed1 = w.f.sip().request(0).header("Call-ID");
+    const std::string removed2 = w.f.sip().request(2).header("Call-ID");
+    EXPECT_EQ(again.size(), 2u);
+    EXPECT_FALSE(again.count(removed1));
+    EXPECT_FALSE(again.count(removed2));
+}
+
+// A waiting dialog is in the queue once; what it sends is the state when its turn comes
+// (RFC 6665 §4.2.2 rate control, per-dialog order kept).
+TEST(NotifierRole, WaitingDialogIsQueuedOnceAndSendsTheLatestState) {
+    PresenceConfig cfg;
+    cfg.max_notifies_in_flight = 1;
+    Ws w(cfg);
+    for (int i = 0; i < 2; ++i) w.role.restore(watcher_record(i, w.f.shared->unix_now()));
+    w.f.exec().run_pending();
+    w.stanza(presence_to(0, "<show>away</show>"));
+    w.stanza(presence_to(1, "<show>away</show>"));
+    w.stanza(presence_to(1, "<show>xa</show>"));
+    w.stanza(presence_to(1, "<show>dnd</show>"));
+    ASSERT_EQ(w.f.sip().count(), 1u);
+    EXPECT_EQ(w.counter("presence.ws.notify_queued"), 1u);
+    w.f.sip().respond(0, 200, "OK");
+    ASSERT_EQ(w.f.sip().count(), 2u);
+    EXPECT_EQ(w.f.sip().request(1).header("Call-ID"), "fan-1");
+    const auto t = tuple(pidf(w.f.sip().request(1)), "ID-balcony");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->show, "dnd");
+    w.f.sip().respond(1, 200, "OK");
+    w.f.exec().advance(std::chrono::seconds(2));
+    EXPECT_EQ(w.f.sip().count(), 2u);
+}
+
+// A dialog that goes away while it waits does not hold the queue up; its terminal NOTIFY
+// (RFC 6665 §4.2.2, A-23) waits its turn like any other.
+TEST(NotifierRole, DialogsEndingWhileQueuedKeepTheQueueMoving) {
+    PresenceConfig cfg;
+    cfg.max_notifies_in_flight = 1;
+    Ws w(cfg);
+    for (int i = 0; i < 3; ++i) w.role.restore(watcher_record(i, w.f.shared->unix_now()));
+    w.f.exec().run_pending();
+    for (int i = 0; i < 3; ++i) w.stanza(presence_to(i));
+    ASSERT_EQ(w.f.sip().count(), 1u);
+    // Watcher 1 unsubscribes while queued: its final NOTIFY replaces the pending one.
+    auto tx = w.subscribe(
+        "SUBSCRIBE sip:juliet@s2x.example.net SIP/2.0\nFrom: <sip:w1@example.net>;tag=xfg9\n"
+        "To: <sip:juliet@example.com>;tag=t1\nCall-ID: fan-1\nCSeq: 2 SUBSCRIBE\n"
+        "Contact: <sip:w1@example.net>\nEvent: presence\nExpires: 0\nContent-Length: 0\n\n");
+    ASSERT_EQ(tx->status(), 200);
+    // Watcher 2's authorization is withdrawn while queued (PRES-WS-4).
+    w.stanza("<presence from='juliet@example.com' to='w2@example.net' type='unsubscribed'/>");
+    ASSERT_EQ(w.f.sip().count(), 1u);
+    w.f.sip().respond(0, 200, "OK");
+    ASSERT_EQ(w.f.sip().count(), 2u);
+    EXPECT_EQ(w.f.sip().request(1).header("Call-ID"), "fan-1");
+    EXPECT_EQ(w.f.sip().request(1).header("Subscription-State"), "terminated;reason=timeout");
+    w.f.sip().respond(1, 200, "OK");
+    ASSERT_EQ(w.f.sip().count(), 3u);
+    EXPECT_EQ(w.f.sip().request(2).header("Call-ID"), "fan-2");
+    EXPECT_EQ(w.f.sip().request(2).header("Subscription-State"), "terminated;reason=rejected");
+    w.f.sip().respond(2, 200, "OK");
+    w.f.exec().advance(std::chrono::seconds(2));
+    EXPECT_EQ(w.f.sip().count(), 3u);
+    EXPECT_EQ(w.f.sip().outstanding(), 0u);
+}
+
+// --- presence cached once per contact ---------------------------------------------------------
+
+// The cache is shared between the watchers of C, but each watcher's NOTIFYs carry only what
+// C's server sent to that watcher (PRES-SEC-5: directed presence to w0 is not shown to w1).
+TEST(NotifierRole, SharedCacheShowsEachWatcherOnlyWhatWasSentToIt) {
+    Ws w;
+    for (int i = 0; i < 2; ++i) w.role.restore(watcher_record(i, w.f.shared->unix_now()));
+    w.f.exec().run_pending();
+    w.stanza(presence_to(0, "<show>chat</show>"));
+    w.stanza(presence_to(1, "<show>chat</show>"));
+    w.stanza("<presence from='juliet@example.com/garden' to='w0@example.net'/>"); // directed
+    w.settle();
+    for (std::size_t i = 0; i < w.f.sip().count(); ++i)
+        if (!w.f.sip().completed(i)) w.f.sip().respond(i, 200, "OK");
+    w.f.exec().advance(std::chrono::seconds(1));
+    const long n0 = last_on(w, "fan-0");
+    const long n1 = last_on(w, "fan-1");
+    ASSERT_GE(n0, 0);
+    ASSERT_GE(n1, 0);
+    auto d0 = pidf(w.f.sip().request(static_cast<std::size_t>(n0)));
+    auto d1 = pidf(w.f.sip().request(static_cast<std::size_t>(n1)));
+    EXPECT_EQ(d0.tuples.size(), 2u);
+    ASSERT_EQ(d1.tuples.size(), 1u);
+    EXPECT_EQ(d1.tuples[0].id, "ID-balcony");
+    EXPECT_EQ(d1.tuples[0].show, "chat");
+    // A later change seen by w1 only: w0's view keeps the earlier state.
+    w.stanza(presence_to(1, "<show>dnd</show>"));
+    w.f.exec().advance(std::chrono::seconds(1));
+    const long m1 = last_on(w, "fan-1");
+    ASSERT_GT(m1, n1);
+    EXPECT_EQ(tuple(pidf(w.f.sip().request(static_cast<std::size_t>(m1))), "ID-balcony")->show,
+              "dnd");
+    EXPECT_EQ(last_on(w, "fan-0"), n0);
+}
+
+// --- timers on the deadline queue -------------------------------------------------------------
+
+// many dialogs on one timer queue each expire at their own time, refreshes move them.
+TEST(NotifierRole, A23DialogsExpireEachAtItsOwnTime) {
+    Ws w;
+    const auto now = w.f.shared->unix_now();
+    for (int i = 0; i < 3; ++i) {
+        auto rec = watcher_record(i, now);
+        rec.dialog->expires_at = now + 100 * (i + 1);
+        w.role.restore(rec);
+    }
+    w.f.exec().run_pending();
+    // Watcher 0 refreshes for 600 s: it now expires after watchers 1 and 2.
+    auto tx = w.subscribe(
+        "SUBSCRIBE sip:juliet@s2x.example.net SIP/2.0\nFrom: <sip:w0@example.net>;tag=xfg9\n"
+        "To: <sip:juliet@example.com>;tag=t0\nCall-ID: fan-0\nCSeq: 2 SUBSCRIBE\n"
+        "Contact: <sip:w0@example.net>\nEvent: presence\nExpires: 600\nContent-Length: 0\n\n");
+    ASSERT_EQ(tx->status(), 200);
+    w.f.sip().respond(0, 200, "OK");
+    auto terminated = [&] {
+        std::vector<std::string> ids;
+        for (std::size_t i = 0; i < w.f.sip().count(); ++i) {
+            if (w.f.sip().request(i).header("Subscription-State").rfind("terminated", 0) == 0)
+                ids.push_back(w.f.sip().request(i).header("Call-ID"));
+            if (!w.f.sip().completed(i)) w.f.sip().respond(i, 200, "OK");
+        }
+        return ids;
+    };
+    w.f.exec().advance(std::chrono::seconds(199));
+    EXPECT_TRUE(terminated().empty());
+    w.f.exec().advance(std::chrono::seconds(2));
+    EXPECT_EQ(terminated(), (std::vector<std::string>{"fan-1"}));
+    w.f.exec().advance(std::chrono::seconds(100));
+    EXPECT_EQ(terminated(), (std::vector<std::string>{"fan-1", "fan-2"}));
+    w.f.exec().advance(std::chrono::seconds(298));
+    EXPECT_EQ(terminated(), (std::vector<std::string>{"fan-1", "fan-2"}));
+    w.f.exec().advance(std::chrono::seconds(2));
+    EXPECT_EQ(terminated(), (std::vector<std::string>{"fan-1", "fan-2", "fan-0"}));
+}
+
+// The (Call-ID, tag) index: a replaced dialog's tag no longer matches, the new one does, and a
+// matching Call-ID with another tag is still unknown (RFC 3261 §12.2.2).
+TEST(NotifierRole, ReplacedDialogIsNoLongerFoundByItsTag) {
+    Ws w;
+    auto old_tag = w.make_active();
+    std::string again = initial_subscribe();
+    again.replace(again.find(kCallId), std::string(kCallId).size(), "second-dialog");
+    auto tx = w.subscribe(again);
+    ASSERT_EQ(tx->status(), 200);
+    const auto new_tag = Ws::our_tag(*tx);
+    ASSERT_NE(new_tag, old_tag);
+    EXPECT_EQ(w.subscribe(w.in_dialog(old_tag, 2, 600))->status(), 481);
+    std::string refresh = w.in_dialog(new_tag, 2, 600);
+    refresh.replace(refresh.find(kCallId), std::string(kCallId).size(), "second-dialog");
+    EXPECT_EQ(w.subscribe(refresh)->status(), 200);
+    EXPECT_EQ(w.subscribe(w.in_dialog(new_tag, 3, 600))->status(), 481); // other Call-ID
+}
+
+// RFC 6665 §4.2.2 / PRES-WS-8: a dialog ended while a NOTIFY is in flight still gets its
+// terminated NOTIFY once that one is answered.
+TEST(NotifierRole, UnsubscribeWhileANotifyIsInFlightStillSendsTheFinalNotify) {
+    Ws w;
+    auto tag = w.make_active();
+    w.f.exec().advance(std::chrono::seconds(1));
+    w.stanza("<presence from='juliet@example.com/balcony' to='romeo@example.net'/>");
+    const auto sent = w.f.sip().count();
+    ASSERT_FALSE(w.f.sip().completed(sent - 1));
+    ASSERT_EQ(w.subscribe(w.in_dialog(tag, 2, 0))->status(), 200);
+    EXPECT_EQ(w.f.sip().count(), sent); // one NOTIFY at a time per dialog
+    w.f.sip().respond(sent - 1, 200, "OK");
+    w.f.exec().advance(w.f.shared->cfg.coalesce_window);
+    ASSERT_EQ(w.f.sip().count(), sent + 1);
+    EXPECT_EQ(w.f.sip().last().header("Subscription-State"), "terminated;reason=timeout");
+    auto doc = pidf(w.f.sip().last());
+    const auto t = tuple(doc, "ID-balcony");
+    ASSERT_TRUE(t);
+    EXPECT_FALSE(t->open);
+    w.f.sip().respond(sent, 200, "OK");
+    w.f.exec().advance(std::chrono::seconds(2));
+    EXPECT_EQ(w.f.sip().count(), sent + 1);
 }
 
 } // namespace

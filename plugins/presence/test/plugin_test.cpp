@@ -81,6 +81,52 @@ TEST(PresenceManifest, SchemaDefaultsAreTheCodeDefaults) {
     EXPECT_EQ(store->path, "/var/lib/stoxgw/presence.sqlite");
 }
 
+TEST(PresenceManifest, EveryKeyIsRead) {
+    // Values different from the defaults: a key the code forgets to read fails here.
+    json section = {{"subscribe_expires", 1800},
+                    {"max_expires", 7200},
+                    {"min_expires", 30},
+                    {"timer_n_ms", 20000},
+                    {"poll_wait_ms", 500},
+                    {"backoff_initial_s", 30},
+                    {"backoff_max_s", 600},
+                    {"refresh_jitter", 0.5},
+                    {"coalesce_window_ms", 1000},
+                    {"max_notifies_in_flight", 32},
+                    {"subscribe_rate", 10.0},
+                    {"subscribe_rate_per_watcher", 1.0},
+                    {"outgoing_subscribe_rate", 5.0},
+                    {"overload_retry_after_s", 9},
+                    {"max_watchers", 7},
+                    {"max_notifiers", 8},
+                    {"restrict_from_domains", false},
+                    {"probe_before_refresh", true},
+                    {"xmpp_domains", {"example.com"}}};
+    auto errors = stox::core::config::validate(schema(), section, true);
+    ASSERT_TRUE(errors.empty()) << errors.front().pointer << ": " << errors.front().message;
+    auto cfg = read_config(stox::core::config::JsonConfigView(section));
+    ASSERT_TRUE(cfg) << cfg.status().message();
+    EXPECT_EQ(cfg->subscribe_expires, 1800u);
+    EXPECT_EQ(cfg->max_expires, 7200u);
+    EXPECT_EQ(cfg->min_expires, 30u);
+    EXPECT_EQ(cfg->timer_n, std::chrono::milliseconds(20000));
+    EXPECT_EQ(cfg->poll_wait, std::chrono::milliseconds(500));
+    EXPECT_EQ(cfg->backoff_initial_s, 30u);
+    EXPECT_EQ(cfg->backoff_max_s, 600u);
+    EXPECT_DOUBLE_EQ(cfg->refresh_jitter, 0.5);
+    EXPECT_EQ(cfg->coalesce_window, std::chrono::milliseconds(1000));
+    EXPECT_EQ(cfg->max_notifies_in_flight, 32u);
+    EXPECT_DOUBLE_EQ(cfg->subscribe_rate, 10.0);
+    EXPECT_DOUBLE_EQ(cfg->subscribe_rate_per_watcher, 1.0);
+    EXPECT_DOUBLE_EQ(cfg->outgoing_subscribe_rate, 5.0);
+    EXPECT_EQ(cfg->overload_retry_after_s, 9u);
+    EXPECT_EQ(cfg->max_watchers, 7u);
+    EXPECT_EQ(cfg->max_notifiers, 8u);
+    EXPECT_FALSE(cfg->restrict_from_domains);
+    EXPECT_TRUE(cfg->probe_before_refresh);
+    EXPECT_EQ(cfg->xmpp_domains, std::vector<std::string>{"example.com"});
+}
+
 TEST(PresenceManifest, InconsistentExpiresAreRefused) {
     json section = {{"min_expires", 7200}, {"max_expires", 3600}};
     auto cfg = read_config(stox::core::config::JsonConfigView(section));
