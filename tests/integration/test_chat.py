@@ -81,13 +81,16 @@ class ChatTestBase(base.IntegrationTestCase):
                                                                        util.tail(log, 80)))
         return p
 
-    def start_all(self, chat_config=None, extra=None, **peer_kw):
+    def start_all(self, chat_config=None, extra=None, with_im=False, **peer_kw):
         self.romeo = self.peer(**peer_kw)
         self.prosody = self.start_prosody()
+        plugins = {CHAT_PLUGIN: {"required": True, "config": chat_config or {}}}
+        if with_im:  # the pager-mode plugin claims normal messages (AMB-35)
+            plugins["org.stoxgw.im"] = {"required": True}
         self.gw = self.start_gateway(
-            self.prosody, plugins={CHAT_PLUGIN: {"required": True, "config": chat_config or {}}},
+            self.prosody, plugins=plugins,
             outbound_proxy="sip:127.0.0.1:%d" % self.romeo.sip_port, extra=extra)
-        self.assertIn("ready: 1 plugin(s) started", self.gw.log)
+        self.assertIn("ready: %d plugin(s) started" % len(plugins), self.gw.log)
         # Runs before the base class kills it: a gateway that died during the test, or does
         # not stop cleanly on SIGTERM, fails the test (a crash must never pass unnoticed).
         self.addCleanup(self.stop_gateway_cleanly)
@@ -473,12 +476,11 @@ class ChatReceiptsTest(ChatTestBase):
         self.assertIsNone(rec.body)
 
     # TV-22: Success-Report: yes -> <request/>; juliet's <received/> -> REPORT 000 200.
-    # KNOWN LIMITATION (reported in plugins/chat/README.md): a receipt sent without a type is a
-    # 'normal' message, which the IM plugin claims (RFC 7572) and the chat plugin never sees;
-    # claims route by stanza name and type only. Receipts typed 'chat' (next test) work.
-    @unittest.expectedFailure
+    # The receipt is a typeless (normal) message: the chat plugin's payload claim (first child
+    # in urn:xmpp:receipts) wins over the pager-mode plugin's claim of normal messages, which is
+    # loaded too (both plugins together: their claims do not conflict).
     def test_tv22_success_report_request_to_receipt_and_report(self):
-        self.start_all()
+        self.start_all(with_im=True)
         call, _ = self.open_s2x()
         out = call.send_message("Ahoj", "text/plain", success_report=True)
         got = self.juliet_gets(chat_body("Ahoj"), "the message asking for a receipt")

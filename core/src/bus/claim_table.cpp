@@ -79,8 +79,13 @@ bool types_intersect(const std::vector<std::string>& a, const std::vector<std::s
 }
 
 bool stanza_overlap(const StanzaClaim& a, const StanzaClaim& b) {
-    return a.name == b.name && types_intersect(a.types, b.types) &&
-           (a.child_ns.empty() || b.child_ns.empty() || a.child_ns == b.child_ns);
+    if (a.name != b.name || !types_intersect(a.types, b.types)) return false;
+    // A message claim with a payload namespace nests inside a general one held by another
+    // plugin: the more specific claim wins at routing (receipts of chat sessions are typeless
+    // messages, which the pager-mode plugin claims). For iq the payload is the request, so a
+    // general iq claim and a specific one still conflict.
+    if (a.name == "message") return a.child_ns == b.child_ns;
+    return a.child_ns.empty() || b.child_ns.empty() || a.child_ns == b.child_ns;
 }
 
 bool same_types(std::vector<std::string> a, std::vector<std::string> b) {
@@ -121,8 +126,9 @@ Status validate(const StanzaClaim& c) {
             return invalid("stanza claim '" + c.describe() + "': type '" + t +
                            "' cannot be claimed for <" + c.name +
                            "/> (error and result stanzas are replies, never routed by claims)");
-    if (!c.child_ns.empty() && c.name != "iq")
-        return invalid("stanza claim '" + c.describe() + "': child_ns applies only to iq");
+    if (!c.child_ns.empty() && c.name == "presence")
+        return invalid("stanza claim '" + c.describe() +
+                       "': child_ns applies only to iq and message");
     return {};
 }
 
@@ -237,6 +243,10 @@ std::optional<std::string> ClaimTable::route(const sdk::Stanza& stanza) const {
         if (type.empty()) type = "available"; // RFC 6121 §4.7.1
     } else {
         if (type != "get" && type != "set") return std::nullopt; // result, or invalid
+    }
+    if (name != "presence") {
+        // The payload is the first element child (an iq's request; a message's first extension,
+        // e.g. a XEP-0184 <received/>).
         for (const auto& c : stanza.children())
             if (!c.is_text()) {
                 payload_ns = c.ns();

@@ -179,14 +179,34 @@ TEST(ClaimTableStanza, AnyNamespaceOverlapsASpecificOne) {
     EXPECT_TRUE(t.add("org.sets", stanza("iq", {"set"}))); // types disjoint: no overlap
 }
 
+TEST(ClaimTableStanza, MessagePayloadClaimNestsInsideAGeneralOne) {
+    // Typeless XEP-0184 receipts of chat sessions (RFC 7573 plugin) inside the pager-mode
+    // plugin's claim of normal messages (RFC 7572): the more specific claim wins.
+    ClaimTable t;
+    ASSERT_TRUE(t.add("org.im", stanza("message", {"normal", "headline"})));
+    EXPECT_TRUE(t.add("org.chat", stanza("message", {"normal"}, "urn:xmpp:receipts")));
+    EXPECT_EQ(t.add("org.other", stanza("message", {"normal"}, "urn:xmpp:receipts")).code(),
+              ErrorCode::InvalidConfig); // the same payload claim twice still conflicts
+    auto receipt = make("message", "");
+    receipt.add_child(sdk::XmlElement("received", "urn:xmpp:receipts"));
+    EXPECT_EQ(t.route(receipt), "org.chat");
+    auto pager = make("message", "");
+    pager.add_child(sdk::XmlElement("body", std::string(sdk::kComponentNs)));
+    pager.add_child(sdk::XmlElement("request", "urn:xmpp:receipts")); // first child: the body
+    EXPECT_EQ(t.route(pager), "org.im");
+    auto headline = make("message", "headline");
+    headline.add_child(sdk::XmlElement("received", "urn:xmpp:receipts"));
+    EXPECT_EQ(t.route(headline), "org.im"); // the payload claim names only normal
+}
+
 TEST(ClaimTableStanza, ClaimsThatCouldNeverMatchAreRefused) {
     ClaimTable t;
     EXPECT_EQ(t.add("p", stanza("stream:features")).code(), ErrorCode::InvalidConfig);
     EXPECT_EQ(t.add("p", stanza("message", {"error"})).code(), ErrorCode::InvalidConfig);
     EXPECT_EQ(t.add("p", stanza("iq", {"result"})).code(), ErrorCode::InvalidConfig);
     EXPECT_EQ(t.add("p", stanza("presence", {"chat"})).code(), ErrorCode::InvalidConfig);
-    EXPECT_EQ(t.add("p", stanza("message", {}, "urn:xmpp:receipts")).code(),
-              ErrorCode::InvalidConfig);
+    EXPECT_EQ(t.add("p", stanza("presence", {}, "urn:xmpp:receipts")).code(),
+              ErrorCode::InvalidConfig); // presence has no payload claims
     EXPECT_FALSE(t.route(make("message")).has_value());
 }
 

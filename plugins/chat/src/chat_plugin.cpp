@@ -279,10 +279,19 @@ void ChatPlugin::on_stanza(const Stanza& stanza) {
     const std::string state = chat_state_of(stanza);
     const auto* body = content_child(stanza, "body");
 
-    // XEP-0184 <received/> (CHAT-15): a receipt for a message that came from MSRP.
+    // XEP-0184 <received/> (CHAT-15): a receipt for a message that came from MSRP. Receipts
+    // also come typeless (XEP-0184 §5 examples, TV-22): the manifest claims normal messages whose
+    // first element is in the receipts namespace.
     if (const auto* rec = stanza.child("received", kReceiptsNs);
         rec != nullptr && body == nullptr) {
         handle_receipt(stanza, local_bare, peer_bare, rec->attr("id"));
+        return;
+    }
+    if (type != "chat") {
+        // A normal message that starts with a receipt element but is not a receipt (say a
+        // <request/> before the <body/>): pager-mode traffic this plugin cannot carry.
+        refuse(stanza, "feature-not-implemented", "cancel",
+               "only receipts are handled here; send chat messages with type='chat'");
         return;
     }
 

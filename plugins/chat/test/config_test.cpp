@@ -50,9 +50,12 @@ TEST(Manifest, IsValidForTheLoaderWithChatClaims) {
     EXPECT_EQ(m.sip_claims[0].method, "INVITE");
     EXPECT_EQ(m.sip_claims[0].sdp_media, "message"); // CHAT-8
     EXPECT_EQ(m.sip_claims[1].method, "BYE");
-    ASSERT_EQ(m.stanza_claims.size(), 1u);
+    ASSERT_EQ(m.stanza_claims.size(), 2u);
     EXPECT_EQ(m.stanza_claims[0].name, "message");
     EXPECT_EQ(m.stanza_claims[0].types, (std::vector<std::string>{"chat"})); // AMB-35
+    // Typeless XEP-0184 receipts (TV-22): normal messages whose payload is a receipt.
+    EXPECT_EQ(m.stanza_claims[1].types, (std::vector<std::string>{"normal"}));
+    EXPECT_EQ(m.stanza_claims[1].child_ns, "urn:xmpp:receipts");
 }
 
 TEST(Manifest, SchemaDefaultsAreTheCodeDefaults) {
