@@ -7,6 +7,9 @@
 //   source --port P --user U --password W --to JID --count N --rate R
 //          sends N messages at R/s, each body "t=SEC.USEC n=I"; counts error stanzas that come
 //          back while sending and for 2 s after; prints one JSON line.
+//          [--type chat] sets the message type (the chat benchmark, RFC 7573); [--warmup-ms MS]
+//          first sends one message to each of the --to-count users and waits MS before the
+//          timed run (sessions are set up outside the measurement).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -34,6 +37,8 @@ struct Args {
     int port = 5222;
     long count = 0, expect = 0, idle_ms = 3000, to_count = 1;
     std::string to_domain = "example.net";
+    std::string type;
+    long warmup_ms = 0;
     double rate = 1000;
 };
 
@@ -195,6 +200,21 @@ int source(const Args& a) {
         std::size_t keep = b.size() > 64 ? b.size() - 64 : 0;
         b.erase(0, keep);
     };
+    const std::string type_attr = a.type.empty() ? "" : "' type='" + a.type;
+    auto target = [&](long i) {
+        return a.to_count > 1 ? a.to + std::to_string(i % a.to_count) + "@" + a.to_domain : a.to;
+    };
+    if (a.warmup_ms > 0) {
+        for (long i = 0; i < a.to_count; ++i)
+            c.send("<message to='" + target(i) + type_attr + "' id='w" + std::to_string(i) +
+                   "'><body>warmup</body></message>");
+        auto until = Clock::now() + std::chrono::milliseconds(a.warmup_ms);
+        while (Clock::now() < until) c.read(20);
+        count_errors();
+        std::fprintf(stderr, "warmup done, errors %ld\n", errors);
+        errors = 0;
+        start = Clock::now();
+    }
     for (long i = 0; i < a.count; ++i) {
         auto due = start + std::chrono::microseconds(
                                static_cast<long>(static_cast<double>(i) * 1e6 / a.rate));
@@ -202,10 +222,8 @@ int source(const Args& a) {
             c.read(0);
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
-        std::string to =
-            a.to_count > 1 ? a.to + std::to_string(i % a.to_count) + "@" + a.to_domain : a.to;
-        c.send("<message to='" + to + "' id='b" + std::to_string(i) + "'><body>" + bench::stamp() +
-               " n=" + std::to_string(i) + "</body></message>");
+        c.send("<message to='" + target(i) + type_attr + "' id='b" + std::to_string(i) +
+               "'><body>" + bench::stamp() + " n=" + std::to_string(i) + "</body></message>");
         if ((i & 255) == 0) {
             c.read(0);
             count_errors();
@@ -250,6 +268,10 @@ int main(int argc, char** argv) {
             a.expect = std::atol(v.c_str());
         else if (k == "--idle-ms")
             a.idle_ms = std::atol(v.c_str());
+        else if (k == "--type")
+            a.type = v;
+        else if (k == "--warmup-ms")
+            a.warmup_ms = std::atol(v.c_str());
         else if (k == "--rate")
             a.rate = std::atof(v.c_str());
         else {
