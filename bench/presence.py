@@ -60,6 +60,20 @@ def udp_rcvbuf_errors():
     return int(rows[1][rows[0].index("RcvbufErrors")])
 
 
+def udp_port_drops(port):
+    """Receive-buffer drops of the UDP sockets bound to 127.0.0.1:port (/proc/net/udp `drops`),
+    to tell which side of the fan-out loses datagrams."""
+    suffix = f"0100007F:{port:04X}"
+    total = 0
+    with open("/proc/net/udp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            if len(parts) > 12 and parts[1] == suffix:
+                total += int(parts[-1])
+    return total
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -583,6 +597,7 @@ Content-Length: [len]
             for k in range(changes + 1):  # wave 0: the login (initial presence broadcast)
                 c0 = (cpu_seconds(gw.pid), cpu_seconds(self.prosody.pid), cpu_seconds(resp.pid))
                 drops0 = udp_rcvbuf_errors()
+                sock0 = (udp_port_drops(port), udp_port_drops(self.sip_port))
                 show = shows[k % len(shows)]
                 stanza = "<presence>" + (f"<show>{show}</show>" if show else "") + \
                     f"<status>bench {k}</status></presence>"
@@ -599,7 +614,9 @@ Content-Length: [len]
                         "gw_cpu_s": round(c1[0] - c0[0], 2),
                         "prosody_cpu_s": round(c1[1] - c0[1], 2),
                         "responder_cpu_s": round(c1[2] - c0[2], 2),
-                        "udp_rcvbuf_errors": udp_rcvbuf_errors() - drops0}
+                        "udp_rcvbuf_errors": udp_rcvbuf_errors() - drops0,
+                        "responder_socket_drops": udp_port_drops(port) - sock0[0],
+                        "gateway_socket_drops": udp_port_drops(self.sip_port) - sock0[1]}
                 waves.append(wave)
                 print("  wave", json.dumps(wave), flush=True)
             t_last = t_end
@@ -637,7 +654,10 @@ Content-Length: [len]
                    cseqs.get(changes + 2) == n,
                    "store_notifies_sent_total": total_sent,
                    "store_notifies_per_dialog": {str(k): v for k, v in cseqs.items()},
+                   # System-wide (other users of the box count too), then per socket.
                    "udp_rcvbuf_errors": sum(w["udp_rcvbuf_errors"] for w in waves),
+                   "responder_socket_drops": sum(w["responder_socket_drops"] for w in waves),
+                   "gateway_socket_drops": sum(w["gateway_socket_drops"] for w in waves),
                    "loadavg": loadavg()}
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -649,7 +669,7 @@ Content-Length: [len]
                 f.write(rep.stdout)
             # Per thread (the sofia thread vs the Asio workers): FILE.threads.
             thr = subprocess.run(["perf", "report", "-i", self.a.perf + ".data", "--no-children",
-                                  "--sort", "tid,dso,sym", "--stdio", "-g", "none",
+                                  "--sort", "pid,dso,sym", "--stdio", "-g", "none",
                                   "--percent-limit", "0.5"], capture_output=True, text=True)
             with open(self.a.perf + ".threads", "w") as f:
                 f.write(thr.stdout)

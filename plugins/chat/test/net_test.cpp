@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <functional>
+#include <memory>
 
 #include <stox/msrp/session.hpp>
 #include <stox/msrp/uri.hpp>
@@ -204,13 +205,23 @@ TEST_F(Net, TV_01_TV_02_XmppInitiatedSessionOverSockets) {
 /// A raw MSRP peer: writes frames by hand, collects what comes back (responses by tid).
 struct RawPeer {
     explicit RawPeer(boost::asio::io_context& io) : sock(io) {}
+    // The read handler may run after this peer is gone (closing the socket only cancels the
+    // read; the cancelled handler still runs on the next io.run): it must not touch `this` then.
+    ~RawPeer() {
+        *alive = false;
+        boost::system::error_code ignored;
+        sock.close(ignored);
+    }
+    RawPeer(const RawPeer&) = delete;
+    RawPeer& operator=(const RawPeer&) = delete;
     void connect(std::uint16_t port) {
         sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
         read();
     }
     void read() {
         sock.async_read_some(boost::asio::buffer(buf),
-                             [this](boost::system::error_code ec, std::size_t n) {
+                             [this, still = alive](boost::system::error_code ec, std::size_t n) {
+                                 if (!*still) return;
                                  if (ec) {
                                      eof = true;
                                      return;
@@ -234,6 +245,7 @@ struct RawPeer {
         }
         return {};
     }
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
     boost::asio::ip::tcp::socket sock;
     std::array<char, 65536> buf{};
     std::string bytes;

@@ -40,6 +40,8 @@ constexpr std::size_t kMaxResources = 32;
 constexpr std::uint32_t kGiveupRetryAfter = 600;
 /// Per-watcher rate buckets kept before the table is reset (bounded memory).
 constexpr std::size_t kMaxWatcherBuckets = 65536;
+/// Per-contact NOTIFY data (addresses, last PIDF) kept before the table is reset.
+constexpr std::size_t kMaxContactShared = 4096;
 
 std::string bare_of(std::string_view jid) {
     return std::string(jid.substr(0, jid.find('/')));
@@ -168,6 +170,22 @@ struct NotifierRole::Impl {
         [[nodiscard]] const store::NotifierKey& key() const { return *keyp; }
     };
 
+    /// What every NOTIFY to the watchers of one XMPP contact C shares: C's mapped addresses,
+    /// our Contact, and the last Table P1 body built. The body depends only on C's stanzas and
+    /// on the second of the <timestamp/> default (a stanza without XEP-0203 delay), so a
+    /// status change of C with 10,000 watchers builds one PIDF instead of 10,000.
+    struct ContactShared {
+        bool mapped = false;
+        std::string entity;         ///< pres: URI of C (RFC 3863 §4.1.1 entity)
+        std::string contact_base;   ///< sip: URI of C (tuple <contact/>)
+        std::string contact_header; ///< "<sip:c@gateway>" (RFC 6665 §4.2.2 Contact), or ""
+        /// The body below was built from these stanzas (by identity, in the entry's order)
+        /// during this second; weak references keep the identities from being reused.
+        std::vector<std::weak_ptr<const Cached>> from;
+        std::int64_t second = 0;
+        std::optional<std::string> body;
+    };
+
     /// A new-dialog SUBSCRIBE with Expires: 0 waiting for the probe answer.
     struct Poll {
         std::shared_ptr<sdk::SipServerTransaction> tx;
@@ -181,7 +199,9 @@ struct NotifierRole::Impl {
           pace_q(s.ctx.executor(), [this](DialogCtl& c) { pump(c); }),
           global(s.cfg.subscribe_rate, 2 * s.cfg.subscribe_rate),
           probe_pace(s.cfg.subscribe_rate, std::max(1.0, s.cfg.subscribe_rate)),
-          alive(std::make_shared<bool>(true)) {}
+          alive(std::make_shared<bool>(true)),
+          notify_sent(s.ctx.metrics().counter("presence.ws.notify_sent")),
+          notify_queued(s.ctx.metrics().counter("presence.ws.notify_queued")) {}
     ~Impl() { *alive = false; }
 
     Shared& sh;
@@ -205,6 +225,11 @@ struct NotifierRole::Impl {
     sdk::TimerHandle probe_timer;
     std::shared_ptr<bool> alive;
     bool stopped = false;
+    /// Per XMPP contact (bounded: cleared when it reaches kMaxContactShared).
+    std::unordered_map<std::string, ContactShared> contact_shared;
+    // Counters of the NOTIFY path, looked up once (their references live as long as the core).
+    sdk::Counter& notify_sent;
+    sdk::Counter& notify_queued;
 
     sdk::PluginContext& ctx() { return sh.ctx; }
     void count(std::string_view name) { ctx().metrics().counter(name).add(); }
@@ -221,8 +246,27 @@ struct NotifierRole::Impl {
         auto jid = ctx().addresses().to_jid(key.sip_watcher, sdk::UriRole::From);
         return jid ? bare_of(*jid) : std::string();
     }
-    std::string contact_for(const store::NotifierKey& key) {
-        return sh.contact_uri(localpart_of(key.xmpp_contact));
+    /// C's shared NOTIFY data, its addresses mapped on first use (they depend on C only).
+    ContactShared& shared_of(const std::string& contact) {
+        auto it = contact_shared.find(contact);
+        if (it == contact_shared.end()) {
+            if (contact_shared.size() >= kMaxContactShared) contact_shared.clear();
+            it = contact_shared.try_emplace(contact).first;
+        }
+        ContactShared& cs = it->second;
+        if (!cs.mapped) {
+            if (auto e = ctx().addresses().to_uri(contact, sdk::UriScheme::Pres)) cs.entity = *e;
+            if (auto c = ctx().addresses().to_uri(contact, sdk::UriScheme::Sip))
+                cs.contact_base = *c;
+            if (auto uri = sh.contact_uri(localpart_of(contact)); !uri.empty())
+                cs.contact_header = format_name_addr(uri);
+            cs.mapped = true;
+        }
+        return cs;
+    }
+    /// Our Contact header for dialogs of `key` ("" when the core offers none).
+    const std::string& contact_header_for(const store::NotifierKey& key) {
+        return shared_of(key.xmpp_contact).contact_header;
     }
 
     // --- dialog index --------------------------------------------------------------------
@@ -259,15 +303,42 @@ struct NotifierRole::Impl {
     /// when it is the same stanza, a new latest otherwise.
     std::shared_ptr<const Cached> intern(const store::NotifierKey& key, const std::string& res,
                                          const Stanza& st) {
+        auto& slot = latest[{key.xmpp_contact, res}];
+        // The broadcast to every watcher is the same stanza: compared in place, not copied.
+        if (auto c = slot.lock(); c && same_but_to_id(st, c->presence)) return c;
         Stanza norm = st;
         norm.remove_attr("to");
         norm.remove_attr("id");
-        auto& slot = latest[{key.xmpp_contact, res}];
-        if (auto c = slot.lock(); c && c->presence == norm) return c;
         auto c = std::make_shared<const Cached>(Cached{std::move(norm), res});
         slot = c;
         return c;
     }
+    /// `st` equals `norm` once its first `to` and `id` attributes are removed (as intern()
+    /// normalizes), without copying `st`.
+    static bool same_but_to_id(const Stanza& st, const Stanza& norm) {
+        if (st.is_text() != norm.is_text() || st.name() != norm.name() || st.ns() != norm.ns() ||
+            st.text() != norm.text() || st.children() != norm.children())
+            return false;
+        const auto& a = st.attributes();
+        const auto& b = norm.attributes();
+        bool to_skipped = false;
+        bool id_skipped = false;
+        std::size_t j = 0;
+        for (const auto& kv : a) {
+            if (!to_skipped && kv.first == "to") {
+                to_skipped = true;
+                continue;
+            }
+            if (!id_skipped && kv.first == "id") {
+                id_skipped = true;
+                continue;
+            }
+            if (j >= b.size() || kv != b[j]) return false;
+            ++j;
+        }
+        return j == b.size();
+    }
+
     /// Forgets C's latest presence of `res` once no watcher holds it any more.
     void release(const std::string& contact, const std::string& res) {
         auto it = latest.find({contact, res});
@@ -336,11 +407,10 @@ struct NotifierRole::Impl {
     // --- PIDF ----------------------------------------------------------------------------
 
     XmppToPidfParams pidf_params(const store::NotifierKey& key) {
+        const ContactShared& cs = shared_of(key.xmpp_contact);
         XmppToPidfParams p;
-        if (auto e = ctx().addresses().to_uri(key.xmpp_contact, sdk::UriScheme::Pres))
-            p.entity = *e;
-        if (auto c = ctx().addresses().to_uri(key.xmpp_contact, sdk::UriScheme::Sip))
-            p.contact_base = *c;
+        p.entity = cs.entity;
+        p.contact_base = cs.contact_base;
         p.now = rfc3339(sh.unix_now());
         return p;
     }
@@ -372,9 +442,37 @@ struct NotifierRole::Impl {
         return list;
     }
 
+    /// True when `from` names exactly the stanzas of `resources`, in order (shared copies
+    /// are compared by identity: interned stanzas are the same object for every watcher).
+    static bool same_stanzas(const std::vector<std::weak_ptr<const Cached>>& from,
+                             const std::vector<Seen>& resources) {
+        if (from.size() != resources.size()) return false;
+        for (std::size_t i = 0; i < from.size(); ++i)
+            if (from[i].owner_before(resources[i].c) || resources[i].c.owner_before(from[i]))
+                return false;
+        return true;
+    }
+
+    /// Table P1 body of the entry's current presence; built once per contact state and second
+    /// and shared by C's watchers (their NOTIFYs differ only in headers).
     std::optional<std::string> current_pidf(const Entry& e) {
         if (e.resources.empty()) return std::nullopt; // PRES-WS-7: nothing known, empty NOTIFY
-        return pidf_of(e.key(), presences_of(e));
+        const std::int64_t second = sh.unix_now();
+        {
+            const ContactShared& cs = shared_of(e.key().xmpp_contact);
+            if (cs.body && cs.second == second && same_stanzas(cs.from, e.resources))
+                return cs.body;
+        }
+        auto body = pidf_of(e.key(), presences_of(e));
+        if (body) {
+            // Looked up again: pidf_of() may have reset the table (bounded size).
+            ContactShared& cs = shared_of(e.key().xmpp_contact);
+            cs.from.assign(e.resources.size(), {});
+            for (std::size_t i = 0; i < e.resources.size(); ++i) cs.from[i] = e.resources[i].c;
+            cs.second = second;
+            cs.body = body;
+        }
+        return body;
     }
 
     /// PRES-WS-8 / TV-PRES-23: every resource reported so far, closed; the bare JID when none.
@@ -425,7 +523,7 @@ struct NotifierRole::Impl {
             // dialog waits its turn, once, and its NOTIFY then carries the state of that time.
             ctl.queued = true;
             waiting.push_back(ctl.weak_from_this());
-            count("presence.ws.notify_queued");
+            notify_queued.add();
             return;
         }
         send_notify(ctl);
@@ -473,15 +571,16 @@ struct NotifierRole::Impl {
                 ss.value = SubscriptionState::Value::pending; // no body while pending
             }
         }
-        const store::NotifierKey key = ctl.key();
+        const store::NotifierKey& key = ctl.key();
+        // in_dialog_request() sets none of the headers added here: appended, not searched.
         sdk::SipRequest rq = in_dialog_request(d, "NOTIFY");
-        rq.set_header("Event", "presence");
-        rq.set_header("Subscription-State", format_subscription_state(ss));
-        if (auto contact = contact_for(key); !contact.empty())
-            rq.set_header("Contact", format_name_addr(contact));
+        rq.add_header("Event", "presence");
+        rq.add_header("Subscription-State", format_subscription_state(ss));
+        if (const std::string& contact = contact_header_for(key); !contact.empty())
+            rq.add_header("Contact", contact);
         if (body) {
-            rq.set_header("Content-Type", "application/pidf+xml");
-            if (!lang.empty()) rq.set_header("Content-Language", lang);
+            rq.add_header("Content-Type", "application/pidf+xml");
+            if (!lang.empty()) rq.add_header("Content-Language", lang);
             rq.body = std::move(*body);
         }
         ctl.want = false;
@@ -489,9 +588,11 @@ struct NotifierRole::Impl {
         ctl.sent_any = true;
         ctl.last_sent = sh.now();
         ++notifies_in_flight;
-        count("presence.ws.notify_sent");
-        // The CSeq must survive a restart (RFC 3261 §12.2.1.1: it only grows).
-        if (entry != nullptr) persist(key);
+        notify_sent.add();
+        // The CSeq must survive a restart (RFC 3261 §12.2.1.1: it only grows). A live entry is
+        // never forgotten by persist(), so it is written directly.
+        if (entry != nullptr)
+            sh.store.put_notifier(store::NotifierRecord{key, entry->approval, entry->dialog});
         ctx().sip().send_request(std::move(rq),
                                  [this, a = alive, w = ctl.weak_from_this()](const SipResponse& r) {
                                      if (!*a) return;
@@ -666,8 +767,8 @@ struct NotifierRole::Impl {
         SipResponse r = plain(200, "OK");
         r.set_header("To", format_name_addr(d.local_uri, d.local_tag));
         r.set_header("Expires", std::to_string(e));
-        if (auto contact = contact_for(key); !contact.empty())
-            r.set_header("Contact", format_name_addr(contact));
+        if (const std::string& contact = contact_header_for(key); !contact.empty())
+            r.set_header("Contact", contact);
         for (const auto& rr : rq.header_values("Record-Route")) r.add_header("Record-Route", rr);
         return r;
     }

@@ -889,6 +889,67 @@ TEST(NotifierRole, SharedCacheShowsEachWatcherOnlyWhatWasSentToIt) {
     EXPECT_EQ(last_on(w, "fan-0"), n0);
 }
 
+// PRES-NOT-1 / Table P1: the watchers of C that got the same stanza get the same PIDF (built
+// once per contact state and second, then shared); a later second (the <timestamp/> default)
+// or a new state gives a new body, and a watcher's body follows only its own stanzas.
+TEST(NotifierRole, PresNot1WatchersOfOneStateShareOneBodyRebuiltWhenStateOrSecondChanges) {
+    Ws w;
+    for (int i = 0; i < 3; ++i) w.role.restore(watcher_record(i, w.f.shared->unix_now()));
+    w.f.exec().run_pending();
+    auto answer_all = [&] {
+        for (std::size_t i = 0; i < w.f.sip().count(); ++i)
+            if (!w.f.sip().completed(i)) w.f.sip().respond(i, 200, "OK");
+    };
+    auto last_tuple = [&](int i) {
+        const long n = last_on(w, "fan-" + std::to_string(i));
+        EXPECT_GE(n, 0);
+        return n < 0 ? std::nullopt
+                     : tuple(pidf(w.f.sip().request(static_cast<std::size_t>(n))), "ID-balcony");
+    };
+    auto body_of = [&](int i) {
+        const long n = last_on(w, "fan-" + std::to_string(i));
+        return n < 0 ? std::string() : w.f.sip().request(static_cast<std::size_t>(n)).body;
+    };
+    for (int i = 0; i < 2; ++i) w.stanza(presence_to(i, "<show>away</show>"));
+    answer_all();
+    EXPECT_EQ(body_of(1), body_of(0));
+    const auto t0 = last_tuple(0);
+    ASSERT_TRUE(t0);
+    EXPECT_EQ(t0->show, "away");
+    EXPECT_FALSE(t0->timestamp.empty());
+    EXPECT_EQ(last_on(w, "fan-2"), -1);
+
+    // Three seconds later w2 gets the same stanza: same state, but <timestamp/> is the time of
+    // this NOTIFY, not of the body built for w0 and w1.
+    w.f.exec().advance(std::chrono::seconds(3));
+    w.stanza(presence_to(2, "<show>away</show>"));
+    answer_all();
+    const auto t2 = last_tuple(2);
+    ASSERT_TRUE(t2);
+    EXPECT_EQ(t2->show, "away");
+    EXPECT_NE(t2->timestamp, t0->timestamp);
+
+    // C changes, seen by w0 and w1 only: both get the new state, w2 is told nothing.
+    const long before2 = last_on(w, "fan-2");
+    for (int i = 0; i < 2; ++i) w.stanza(presence_to(i, "<show>dnd</show>"));
+    answer_all();
+    EXPECT_EQ(body_of(1), body_of(0));
+    ASSERT_TRUE(last_tuple(1));
+    EXPECT_EQ(last_tuple(1)->show, "dnd");
+    EXPECT_EQ(last_on(w, "fan-2"), before2);
+
+    // In the same second (after w2's coalescing window, 200 ms) w2 gets a stanza of its own:
+    // its body is its state, not the last one built for C (dnd); w0 is not re-notified.
+    const long n0 = last_on(w, "fan-0");
+    w.stanza(presence_to(2, "<show>xa</show>"));
+    w.f.exec().advance(w.f.shared->cfg.coalesce_window);
+    answer_all();
+    ASSERT_GT(last_on(w, "fan-2"), before2);
+    ASSERT_TRUE(last_tuple(2));
+    EXPECT_EQ(last_tuple(2)->show, "xa");
+    EXPECT_EQ(last_on(w, "fan-0"), n0);
+}
+
 // --- timers on the deadline queue -------------------------------------------------------------
 
 // many dialogs on one timer queue each expire at their own time, refreshes move them.

@@ -43,13 +43,23 @@ struct Recorder {
 /// A plain socket peer: writes raw bytes, parses what it receives with the framing parser.
 struct RawPeer {
     explicit RawPeer(boost::asio::io_context& io) : sock(io) {}
+    // The cancelled read handler still runs on the next io.run after this peer is gone: it must
+    // not touch `this` then.
+    ~RawPeer() {
+        *alive = false;
+        boost::system::error_code ignored;
+        sock.close(ignored);
+    }
+    RawPeer(const RawPeer&) = delete;
+    RawPeer& operator=(const RawPeer&) = delete;
     void connect(std::uint16_t port) {
         sock.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
         start_read();
     }
     void start_read() {
         sock.async_read_some(boost::asio::buffer(buf),
-                             [this](boost::system::error_code ec, std::size_t n) {
+                             [this, still = alive](boost::system::error_code ec, std::size_t n) {
+                                 if (!*still) return;
                                  if (ec) {
                                      eof = true;
                                      return;
@@ -72,6 +82,7 @@ struct RawPeer {
         return nullptr;
     }
 
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
     tcp::socket sock;
     std::array<char, 65536> buf{};
     std::string bytes;
