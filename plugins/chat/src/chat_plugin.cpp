@@ -31,6 +31,23 @@ std::string bare_jid(const std::string& jid) {
     return jid.substr(0, jid.find('/'));
 }
 
+/// Index keys. XML 1.0 §2.2 allows no NUL in a JID or a <thread/>, so it separates the parts.
+std::string pair_key(const std::string& local_bare, const std::string& peer_bare) {
+    std::string k;
+    k.reserve(local_bare.size() + peer_bare.size() + 1);
+    k.append(local_bare).push_back('\0');
+    k.append(peer_bare);
+    return k;
+}
+
+std::string thread_key(const std::string& local_bare, const std::string& peer_bare,
+                       const std::string& thread) {
+    std::string k = pair_key(local_bare, peer_bare);
+    k.push_back('\0');
+    k.append(thread);
+    return k;
+}
+
 bool has_resource(const std::string& jid) {
     return jid.find('/') != std::string::npos;
 }
@@ -188,21 +205,51 @@ std::string ChatPlugin::xmpp_target(const Conversation& c) const {
 }
 
 void ChatPlugin::touch(Conversation& c) {
+    // Called for every message: only the time is stamped; the timer checks it when it fires.
+    c.last_activity = ctx_->executor().now();
+    if (!c.idle_timer.armed()) arm_idle_timer(c, cfg_.idle_timeout);
+}
+
+void ChatPlugin::arm_idle_timer(Conversation& c, std::chrono::steady_clock::duration delay) {
     auto alive = alive_check();
     const auto id = c.id;
-    c.idle_timer = ctx_->executor().after(
-        std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.idle_timeout),
-        [this, alive, id] {
-            if (!alive()) return;
-            auto* conv = get(id);
-            if (conv == nullptr || conv->state == State::Ended) return;
-            STOX_LOG_INFO(ctx_->log(), "chat session {} idle: BYE (RFC 7573 section 6.1)",
-                          conv->dialog.call_id);
-            XmppError e;
-            e.condition = "recipient-unavailable";
-            e.type = "wait";
-            end_conversation(*conv, conv->state != State::Inviting, false, e);
-        });
+    c.idle_timer = ctx_->executor().after(std::chrono::ceil<std::chrono::milliseconds>(delay),
+                                          [this, alive, id] {
+                                              if (alive()) on_idle_timer(id);
+                                          });
+}
+
+void ChatPlugin::on_idle_timer(std::uint64_t id) {
+    auto* conv = get(id);
+    if (conv == nullptr || conv->state == State::Ended) return;
+    const auto deadline = conv->last_activity + cfg_.idle_timeout;
+    const auto now = ctx_->executor().now();
+    if (now < deadline) { // activity since the timer was set: wait for the rest
+        arm_idle_timer(*conv, deadline - now);
+        return;
+    }
+    STOX_LOG_INFO(ctx_->log(), "chat session {} idle: BYE (RFC 7573 section 6.1)",
+                  conv->dialog.call_id);
+    XmppError e;
+    e.condition = "recipient-unavailable";
+    e.type = "wait";
+    end_conversation(*conv, conv->state != State::Inviting, false, e);
+}
+
+void ChatPlugin::index_conversation(const Conversation& c) {
+    by_pair_[pair_key(c.local_bare, c.peer_bare)].insert(c.id);
+    by_thread_[thread_key(c.local_bare, c.peer_bare, c.thread)].insert(c.id);
+}
+
+void ChatPlugin::unindex_conversation(const Conversation& c) {
+    const auto drop = [id = c.id](auto& index, const std::string& key) {
+        auto it = index.find(key);
+        if (it == index.end()) return;
+        it->second.erase(id);
+        if (it->second.empty()) index.erase(it);
+    };
+    drop(by_pair_, pair_key(c.local_bare, c.peer_bare));
+    drop(by_thread_, thread_key(c.local_bare, c.peer_bare, c.thread));
 }
 
 void ChatPlugin::refuse(const Stanza& origin, const XmppError& error) {
@@ -252,14 +299,19 @@ std::vector<ChatPlugin::SessionView> ChatPlugin::sessions() const {
 ChatPlugin::Conversation* ChatPlugin::find_conversation(const std::string& local_bare,
                                                         const std::string& peer_bare,
                                                         const std::string& thread) {
-    Conversation* newest = nullptr;
-    for (auto& [id, c] : convs_) {
-        if (c->state == State::Ended || c->local_bare != local_bare || c->peer_bare != peer_bare)
-            continue;
-        if (!thread.empty() && c->thread == thread) return c.get();
-        if (thread.empty()) newest = c.get(); // AMB-5: no thread joins the newest session
+    if (thread.empty()) {
+        // AMB-5: no thread joins the newest session of the pair.
+        auto it = by_pair_.find(pair_key(local_bare, peer_bare));
+        if (it == by_pair_.end()) return nullptr;
+        for (auto id = it->second.rbegin(); id != it->second.rend(); ++id)
+            if (auto* c = get(*id); c != nullptr && c->state != State::Ended) return c;
+        return nullptr;
     }
-    return newest;
+    auto it = by_thread_.find(thread_key(local_bare, peer_bare, thread));
+    if (it == by_thread_.end()) return nullptr;
+    for (auto id : it->second) // the oldest session with that thread, as before
+        if (auto* c = get(id); c != nullptr && c->state != State::Ended) return c;
+    return nullptr;
 }
 
 void ChatPlugin::on_stanza(const Stanza& stanza) {
@@ -377,6 +429,7 @@ ChatPlugin::Conversation* ChatPlugin::open_conversation(const Stanza& stanza,
     c.sdp_session = static_cast<std::uint64_t>(std::random_device{}()) + 1;
     convs_.emplace(c.id, std::move(conv));
     by_call_id_[c.dialog.call_id] = c.id;
+    index_conversation(c);
     send_invite(c, false);
     touch(c);
     return &c;
@@ -455,8 +508,12 @@ void ChatPlugin::send_chat_state(Conversation& c, bool composing) {
 
 void ChatPlugin::handle_receipt(const Stanza& stanza, const std::string& local_bare,
                                 const std::string& peer_bare, const std::string& id) {
-    for (auto& [cid, c] : convs_) {
-        if (c->local_bare != local_bare || c->peer_bare != peer_bare) continue;
+    // Only the sessions of this pair can have issued `id` (usually one).
+    const auto pair = by_pair_.find(pair_key(local_bare, peer_bare));
+    const std::set<std::uint64_t> none;
+    for (auto cid : pair == by_pair_.end() ? none : pair->second) {
+        auto* c = get(cid);
+        if (c == nullptr) continue;
         auto it = c->issued.find(id);
         if (it == c->issued.end()) continue;
         if (c->msrp && !cfg_.success_report_on_accept) {
@@ -816,6 +873,7 @@ void ChatPlugin::handle_invite(const std::shared_ptr<SipServerTransaction>& tx) 
     c.state = State::Active;
     convs_.emplace(c.id, std::move(conv));
     by_call_id_[call_id] = c.id;
+    index_conversation(c);
     used_call_ids_.insert(call_id);
     used_order_.push_back(call_id);
     touch(c);
@@ -1084,6 +1142,7 @@ void ChatPlugin::end_conversation(Conversation& c, bool bye, bool gone,
     if (gone) send_gone(c);
     const auto id = c.id;
     by_call_id_.erase(c.dialog.call_id);
+    unindex_conversation(c);
     convs_.erase(id); // `c` is gone from here on
 }
 

@@ -17,11 +17,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "chat_config.hpp"
@@ -99,12 +101,16 @@ private:
         std::optional<std::uint64_t> peer_max_size;
         std::uint64_t sdp_session = 0, sdp_version = 0;
         std::string last_answer; ///< SDP we answered with (re-INVITE without change)
-        std::deque<Queued> queue;
+        // Lists, not deques: a std::deque allocates ~600 B even when empty (every idle session).
+        std::list<Queued> queue;
         std::vector<Queued> resend;
         std::map<std::string, Outstanding> sent;   ///< by MSRP Message-ID
         std::map<std::string, std::string> issued; ///< XMPP id we sent -> incoming Message-ID
-        std::deque<std::string> issued_order;
+        std::list<std::string> issued_order;
         bool composing_sent = false; ///< last isComposing state we sent
+        /// RFC 7573 §6.1 idle timeout: touch() only stamps the time; one timer re-arms itself
+        /// for the remainder when it fires early (no timer churn per message).
+        std::chrono::steady_clock::time_point last_activity{};
         sdk::TimerHandle idle_timer, invite_timer, peer_composing_timer;
     };
 
@@ -146,6 +152,10 @@ private:
 
     // Lifecycle
     void touch(Conversation& c);
+    void arm_idle_timer(Conversation& c, std::chrono::steady_clock::duration delay);
+    void on_idle_timer(std::uint64_t id);
+    void index_conversation(const Conversation& c);
+    void unindex_conversation(const Conversation& c);
     void end_conversation(Conversation& c, bool bye, bool gone, const sdk::XmppError& queued_error);
     void send_gone(Conversation& c);
     Conversation* get(std::uint64_t id);
@@ -164,6 +174,10 @@ private:
     std::uint64_t next_seq_ = 1;
     std::map<std::uint64_t, std::unique_ptr<Conversation>> convs_;
     std::map<std::string, std::uint64_t> by_call_id_;
+    /// Live conversations by (local bare, peer bare) and by (local bare, peer bare, thread),
+    /// ids ascending: an XMPP stanza or receipt finds its session without scanning them all.
+    std::unordered_map<std::string, std::set<std::uint64_t>> by_pair_;
+    std::unordered_map<std::string, std::set<std::uint64_t>> by_thread_;
     std::set<std::string> used_call_ids_; ///< a thread gets a new Call-ID after BYE (TV-20)
     std::deque<std::string> used_order_;
 };

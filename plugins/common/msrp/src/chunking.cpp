@@ -49,8 +49,13 @@ std::vector<Chunk> split_body(std::string_view body, std::size_t max_chunk, bool
 ReassemblyResult Reassembler::close(const std::string& id, ChunkOutcome outcome,
                                     std::uint16_t status) {
     messages_.erase(id);
-    if (closed_.size() >= kMaxClosed) closed_.erase(closed_.begin());
-    closed_[id] = outcome == ChunkOutcome::TooLarge ? 413 : 200; // TV-12: 413 again
+    // Forget the oldest closed message at the cap (not the smallest id: it may be the newest).
+    if (closed_.size() >= kMaxClosed && !closed_order_.empty()) {
+        closed_.erase(closed_order_.front());
+        closed_order_.pop_front();
+    }
+    const std::uint16_t code = outcome == ChunkOutcome::TooLarge ? 413 : 200; // TV-12: 413 again
+    if (closed_.insert_or_assign(id, code).second) closed_order_.push_back(id);
     return {outcome, status, {}};
 }
 

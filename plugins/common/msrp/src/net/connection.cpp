@@ -3,6 +3,8 @@
 
 #include <boost/asio/write.hpp>
 
+#include <vector>
+
 namespace stox::msrp {
 
 namespace {
@@ -38,19 +40,40 @@ void MsrpConnection::start(Handlers handlers) {
     if (started_) return;
     started_ = true;
     handlers_ = std::move(handlers);
-    read_buffer_.resize(kReadChunk);
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored); // on_readable() reads without ever blocking a thread
     arm_idle();
     read_some();
 }
 
 void MsrpConnection::read_some() {
     if (state_ == State::Closed) return;
-    socket_.async_read_some(boost::asio::buffer(read_buffer_),
-                            [self = shared_from_this()](const boost::system::error_code& ec,
-                                                        std::size_t n) { self->on_read(ec, n); });
+    // Wait for readability, then read into a per-thread buffer: an idle connection holds no
+    // read buffer of its own (16 KB each before; the memory per idle session counts it).
+    socket_.async_wait(Socket::wait_read,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                           self->on_readable(ec);
+                       });
 }
 
-void MsrpConnection::on_read(const boost::system::error_code& ec, std::size_t n) {
+void MsrpConnection::on_readable(const boost::system::error_code& ec) {
+    if (state_ == State::Closed) return;
+    if (ec) {
+        on_read(ec, {});
+        return;
+    }
+    // The parser copies what it keeps, so the buffer is free again once on_read() returns.
+    thread_local std::vector<char> buffer(kReadChunk);
+    boost::system::error_code rec;
+    const std::size_t n = socket_.read_some(boost::asio::buffer(buffer), rec);
+    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
+        read_some(); // spurious readiness
+        return;
+    }
+    on_read(rec, std::string_view(buffer.data(), rec ? 0 : n));
+}
+
+void MsrpConnection::on_read(const boost::system::error_code& ec, std::string_view data) {
     if (state_ == State::Closed) return;
     if (ec) {
         if (ec == boost::asio::error::eof) {
@@ -62,7 +85,7 @@ void MsrpConnection::on_read(const boost::system::error_code& ec, std::size_t n)
     }
     last_activity_ = std::chrono::steady_clock::now();
     auto self = shared_from_this(); // handlers may drop the last outside reference
-    auto events = parser_.feed(std::string_view(read_buffer_.data(), n));
+    auto events = parser_.feed(data);
     for (auto& ev : events) {
         if (state_ == State::Closed) return;
         if (auto* err = std::get_if<ParseError>(&ev)) {

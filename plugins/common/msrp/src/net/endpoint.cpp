@@ -232,10 +232,13 @@ void MsrpEndpoint::bind(ConnEntry& entry, const std::shared_ptr<MsrpSession>& se
 }
 
 void MsrpEndpoint::detach(MsrpSession* session) {
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-        auto s = it->second.lock();
-        it = (!s || s.get() == session) ? sessions_.erase(it) : std::next(it);
-    }
+    // By its session-id, not a walk over every session: closing n sessions (shutdown, the
+    // sessions of a lost connection) must not cost n^2 (create_session keeps ids unique).
+    if (const auto& sid = session->options_.local_uri.session_id)
+        if (auto it = sessions_.find(*sid); it != sessions_.end()) {
+            auto s = it->second.lock();
+            if (!s || s.get() == session) sessions_.erase(it);
+        }
     for (auto& [key, d] : dialing_) {
         std::erase_if(d.waiters, [session](const std::weak_ptr<MsrpSession>& w) {
             auto s = w.lock();

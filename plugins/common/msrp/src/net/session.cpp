@@ -144,7 +144,7 @@ void MsrpSession::pump() {
         }
         auto msg = queue_.front();
         if (msg->done || msg->all_sent) {
-            queue_.erase(queue_.begin());
+            queue_.pop_front();
             continue;
         }
         send_chunk(msg);
@@ -459,7 +459,7 @@ void MsrpSession::handle_send(Request&& request) {
     rem.total = result.body.size();
     if (remembered_.size() >= kMaxRemembered && !remembered_order_.empty()) {
         remembered_.erase(remembered_order_.front());
-        remembered_order_.erase(remembered_order_.begin());
+        remembered_order_.pop_front();
     }
     if (remembered_.insert_or_assign(id, rem).second) remembered_order_.push_back(id);
     if (rem.success_report && options_.auto_success_report) {

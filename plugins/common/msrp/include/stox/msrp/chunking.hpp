@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <string>
 #include <string_view>
@@ -79,6 +80,7 @@ private:
     ReassemblyLimits limits_;
     std::map<std::string, Entry, std::less<>> messages_;
     std::map<std::string, std::uint16_t, std::less<>> closed_; ///< id -> code for late chunks
+    std::list<std::string> closed_order_; ///< oldest first (a list: no allocation while empty)
 };
 
 } // namespace stox::msrp

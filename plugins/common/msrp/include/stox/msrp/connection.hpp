@@ -12,7 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <string>
@@ -88,7 +88,8 @@ private:
     };
 
     void read_some();
-    void on_read(const boost::system::error_code& ec, std::size_t n);
+    void on_readable(const boost::system::error_code& ec);
+    void on_read(const boost::system::error_code& ec, std::string_view data);
     void write_next();
     void on_written(const boost::system::error_code& ec);
     void arm_idle();
@@ -101,9 +102,8 @@ private:
     State state_ = State::Open;
     bool started_ = false;
     bool writing_ = false;
-    std::deque<Pending> queue_;
+    std::list<Pending> queue_; ///< a list: nothing allocated while idle (a deque takes ~600 B)
     std::size_t queued_bytes_ = 0;
-    std::string read_buffer_;
     sdk::Status close_reason_;
     boost::asio::steady_timer idle_timer_;
     std::chrono::steady_clock::time_point last_activity_;
